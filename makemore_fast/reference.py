@@ -1,0 +1,137 @@
+"""Plain NumPy reference for every kernel in `makemore_fast.ops`.
+
+Same functions, signatures and semantics as `ops`, written to read like the
+lecture's maths (and its manual backprop from "becoming a backprop ninja").
+This module is the oracle the tests compare the C kernels against, and the
+baseline the benchmarks measure them against; it favours clarity over speed.
+
+Shapes: B batch, T context length, E embedding size, V vocabulary,
+K fan_in, N fan_out.  Linear weights use the lecture's layout (K, N): x @ W.
+
+Argument checking is the business of `ops`; the reference assumes valid input.
+"""
+from types import SimpleNamespace
+
+import numpy as np
+
+ACTIVATIONS = ("tanh", None)
+
+
+# ----------------------------------------------------------------------------
+# embedding: the lecture's C[Xb].view(B, -1)
+
+def embedding_forward(table, idx):
+    """table (V, E), idx (B, T) integer -> (B, T*E): the context's rows in order."""
+    B, T = idx.shape
+    return table[idx].reshape(B, T * table.shape[1])
+
+
+def embedding_backward(dout, idx, num_embeddings):
+    """dout (B, T*E), idx (B, T) -> dtable (V, E); repeated indices accumulate."""
+    B, T = idx.shape
+    E = dout.shape[1] // T
+    dtable = np.zeros((num_embeddings, E), dtype=dout.dtype)
+    np.add.at(dtable, idx.reshape(-1), dout.reshape(B * T, E))
+    return dtable
+
+
+# ----------------------------------------------------------------------------
+# Linear (+ optional tanh)
+
+def linear_forward(x, weight, bias=None, activation=None):
+    """x (B, K), weight (K, N), bias (N,) or None -> out (B, N), cache."""
+    _check_activation(activation)
+    hpreact = x @ weight
+    if bias is not None:
+        hpreact = hpreact + bias
+    out = np.tanh(hpreact) if activation == "tanh" else hpreact
+    return out, SimpleNamespace(x=x, weight=weight, has_bias=bias is not None,
+                                activation=activation, out=out)
+
+
+def linear_backward(dout, cache):
+    """dout (B, N) -> dx (B, K), dweight (K, N), dbias (N,) or None."""
+    dpre = dout * (1.0 - cache.out**2) if cache.activation == "tanh" else dout
+    dx = dpre @ cache.weight.T
+    dweight = cache.x.T @ dpre
+    dbias = dpre.sum(0) if cache.has_bias else None
+    return dx, dweight, dbias
+
+
+# ----------------------------------------------------------------------------
+# Linear -> BatchNorm1d -> tanh (activation="tanh") or Linear -> BatchNorm1d
+
+def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
+                           bias=None, training=True, momentum=0.1, eps=1e-5,
+                           activation="tanh"):
+    """x (B, K), weight (K, N), gamma/beta/running_* (N,) -> out (B, N), cache.
+
+    Training normalises with the batch mean and the biased batch variance and
+    updates running_mean / running_var in place as torch.nn.BatchNorm1d does
+    (running_var takes the unbiased batch variance).  Eval uses the running
+    statistics and leaves them alone.
+    """
+    _check_activation(activation)
+    hpreact = x @ weight
+    if bias is not None:
+        hpreact = hpreact + bias
+    B = hpreact.shape[0]
+    if training:
+        bnmean = hpreact.mean(0)
+        bnvar = hpreact.var(0)                       # biased: 1/B
+        running_mean *= 1.0 - momentum
+        running_mean += momentum * bnmean
+        running_var *= 1.0 - momentum
+        running_var += momentum * bnvar * (B / (B - 1))  # unbiased: 1/(B-1)
+    else:
+        bnmean, bnvar = running_mean.copy(), running_var.copy()
+    bnvar_inv = 1.0 / np.sqrt(bnvar + eps)
+    xhat = (hpreact - bnmean) * bnvar_inv
+    y = gamma * xhat + beta
+    out = np.tanh(y) if activation == "tanh" else y
+    cache = SimpleNamespace(x=x, weight=weight, gamma=gamma, xhat=xhat,
+                            bnvar_inv=bnvar_inv, out=out, training=training,
+                            has_bias=bias is not None, activation=activation)
+    return out, cache
+
+
+def linear_bn_tanh_backward(dout, cache):
+    """dout (B, N) -> dx (B, K), dweight (K, N), dbias (N,) or None, dgamma, dbeta."""
+    c = cache
+    dy = dout * (1.0 - c.out**2) if c.activation == "tanh" else dout
+    dgamma = (dy * c.xhat).sum(0)
+    dbeta = dy.sum(0)
+    dxhat = dy * c.gamma
+    if c.training:
+        # The batch mean and variance depend on every row: the lecture's
+        # one-line BatchNorm backward.
+        B = dy.shape[0]
+        dhpreact = c.bnvar_inv / B * (B * dxhat - dxhat.sum(0)
+                                      - c.xhat * (dxhat * c.xhat).sum(0))
+    else:
+        dhpreact = dxhat * c.bnvar_inv              # eval: an affine map
+    dx = dhpreact @ c.weight.T
+    dweight = c.x.T @ dhpreact
+    dbias = dhpreact.sum(0) if c.has_bias else None
+    return dx, dweight, dbias, dgamma, dbeta
+
+
+# ----------------------------------------------------------------------------
+# softmax cross-entropy
+
+def cross_entropy(logits, targets):
+    """logits (B, V), targets (B,) integer -> mean loss (float), dlogits (B, V)."""
+    B = logits.shape[0]
+    shifted = logits - logits.max(1, keepdims=True)   # stable: exp never overflows
+    logsumexp = np.log(np.exp(shifted).sum(1, keepdims=True))
+    logprobs = shifted - logsumexp
+    loss = -logprobs[np.arange(B), targets].mean()
+    dlogits = np.exp(logprobs)
+    dlogits[np.arange(B), targets] -= 1.0
+    dlogits /= B
+    return float(loss), dlogits
+
+
+def _check_activation(activation):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be 'tanh' or None, got {activation!r}")

@@ -1,0 +1,43 @@
+"""Build of the C kernels (csrc/) and their Cython bindings (makemore_fast/*.pyx).
+
+Flags are portable on purpose: no -march=native, no -ffast-math / -Ofast (they
+break NaN semantics). Wider vectors come from runtime dispatch in the C code
+(see csrc/mmf_common.h, MMF_KERNEL).
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+CSRC = sorted(str(p) for p in Path("csrc").glob("*.c"))
+
+if sys.platform == "win32":
+    compile_args = ["/O2", "/fp:precise"]
+else:
+    compile_args = ["-O3", "-std=gnu11", "-fno-math-errno", "-ffp-contract=fast",
+                    "-fopenmp-simd", "-Wall", "-Wno-unused-function"]
+
+extensions = [
+    Extension(
+        "makemore_fast.ops",
+        sources=["makemore_fast/ops.pyx", *CSRC],
+        include_dirs=["csrc", np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        extra_compile_args=compile_args,
+    ),
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
+    ),
+)
