@@ -1,0 +1,235 @@
+"""Bad input: a clear exception naming the argument, inputs untouched, never a crash.
+Odd but valid layouts (Fortran, strided, byte-swapped) give the right answer."""
+import numpy as np
+import pytest
+from tolerances import assert_close, random_block
+
+from makemore_fast import ops
+from makemore_fast import reference as ref
+
+F32, F64 = np.float32, np.float64
+
+
+def block(dtype=F32, B=8, K=4, N=3, bias=False):
+    return random_block(np.random.default_rng(0), B, K, N, dtype, bias)
+
+
+def call_block(x, w, g, b, rm, rv, **kw):
+    return ops.linear_bn_tanh_forward(x, w, g, b, rm, rv, **kw)
+
+
+@pytest.mark.parametrize("position,name", [(0, "x"), (1, "weight"), (2, "gamma"),
+                                           (3, "beta"), (4, "running_mean"),
+                                           (5, "running_var")])
+def test_block_wrong_shape_names_argument_and_changes_nothing(position, name):
+    args = list(block())
+    args[position] = np.zeros(args[position].shape + (1,), F32)   # one dim too many
+    rm, rv = args[4].copy(), args[5].copy()
+    with pytest.raises(ValueError, match=name):
+        call_block(*args[:6])
+    if position not in (4, 5):
+        np.testing.assert_array_equal(args[4], rm)
+        np.testing.assert_array_equal(args[5], rv)
+
+
+@pytest.mark.parametrize("position,name,bad_shape", [
+    (1, "weight", (5, 3)), (2, "gamma", (4,)), (3, "beta", (2,)),
+    (4, "running_mean", (1,)), (5, "running_var", (30,))])
+def test_block_mismatched_sizes(position, name, bad_shape):
+    args = list(block())
+    rm, rv = args[4].copy(), args[5].copy()
+    args[position] = np.ones(bad_shape, F32)
+    with pytest.raises(ValueError, match=name):
+        call_block(*args[:6])
+    if position not in (4, 5):
+        np.testing.assert_array_equal(args[4], rm)
+        np.testing.assert_array_equal(args[5], rv)
+
+
+@pytest.mark.parametrize("position,name", [(1, "weight"), (2, "gamma"), (3, "beta"),
+                                           (4, "running_mean"), (5, "running_var")])
+def test_block_mixed_dtypes(position, name):
+    args = list(block())
+    rm, rv = args[4].copy(), args[5].copy()
+    args[position] = args[position].astype(F64)
+    with pytest.raises(TypeError, match=name):
+        call_block(*args[:6])
+    np.testing.assert_array_equal(block()[4], rm)
+
+
+@pytest.mark.parametrize("bad", [np.int64, np.float16, np.complex64, bool])
+def test_non_float_dtypes(bad):
+    x, w, g, b, rm, rv, _ = block()
+    with pytest.raises(TypeError, match="x"):
+        call_block(x.astype(bad), w, g, b, rm, rv)
+    with pytest.raises(TypeError, match="table"):
+        ops.embedding_forward(np.ones((3, 2), bad), np.zeros((2, 1), np.int64))
+    with pytest.raises(TypeError, match="logits"):
+        ops.cross_entropy(np.ones((3, 2), bad), np.zeros(3, np.int64))
+
+
+def test_not_an_array():
+    x, w, g, b, rm, rv, _ = block()
+    with pytest.raises(TypeError, match="x must be a numpy.ndarray"):
+        call_block(x.tolist(), w, g, b, rm, rv)
+    with pytest.raises(TypeError, match="idx"):
+        ops.embedding_forward(np.ones((3, 2), F32), [[0]])
+
+
+def test_bias_checked():
+    x, w, g, b, rm, rv, _ = block()
+    with pytest.raises(ValueError, match="bias"):
+        call_block(x, w, g, b, rm, rv, bias=np.zeros(7, F32))
+    with pytest.raises(TypeError, match="bias"):
+        call_block(x, w, g, b, rm, rv, bias=np.zeros(3, F64))
+    with pytest.raises(ValueError, match="bias"):
+        ops.linear_forward(x, w, np.zeros((3, 1), F32))
+
+
+def test_batch_of_one_in_training_but_not_in_eval():
+    x, w, g, b, rm, rv, _ = block(B=1)
+    rm0, rv0 = rm.copy(), rv.copy()
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        call_block(x, w, g, b, rm, rv, training=True)
+    np.testing.assert_array_equal(rm, rm0)
+    out, _ = call_block(x, w, g, b, rm, rv, training=False)
+    assert out.shape == (1, 3)
+
+
+def test_empty_batch():
+    x, w, g, b, rm, rv, _ = block()
+    with pytest.raises(ValueError, match="empty"):
+        call_block(x[:0], w, g, b, rm, rv, training=False)
+    with pytest.raises(ValueError, match="empty"):
+        ops.linear_forward(x[:0], w)
+    with pytest.raises(ValueError, match="empty"):
+        ops.embedding_forward(np.ones((3, 2), F32), np.zeros((0, 3), np.int64))
+    with pytest.raises(ValueError, match="empty"):
+        ops.cross_entropy(np.ones((0, 2), F32), np.zeros(0, np.int64))
+
+
+def test_unknown_activation():
+    x, w, g, b, rm, rv, _ = block()
+    rm0 = rm.copy()
+    for bad in ("relu", "Tanh", 1, True):
+        with pytest.raises(ValueError, match="activation"):
+            call_block(x, w, g, b, rm, rv, activation=bad)
+        with pytest.raises(ValueError, match="activation"):
+            ops.linear_forward(x, w, activation=bad)
+    np.testing.assert_array_equal(rm, rm0)
+
+
+@pytest.mark.parametrize("momentum,eps", [(-0.1, 1e-5), (1.5, 1e-5), (0.1, -1.0),
+                                          (0.1, float("nan")), (float("nan"), 1e-5)])
+def test_bad_momentum_or_eps(momentum, eps):
+    x, w, g, b, rm, rv, _ = block()
+    with pytest.raises(ValueError, match="momentum" if eps == 1e-5 else "eps"):
+        call_block(x, w, g, b, rm, rv, momentum=momentum, eps=eps)
+
+
+def test_read_only_running_statistics_in_training():
+    x, w, g, b, rm, rv, _ = block()
+    rm.flags.writeable = False
+    with pytest.raises(ValueError, match="running_mean"):
+        call_block(x, w, g, b, rm, rv)
+    call_block(x, w, g, b, rm, rv, training=False)     # eval only reads them
+
+
+@pytest.mark.parametrize("bad", [-1, 27, 10**6, -2**40])
+def test_index_out_of_range(bad):
+    table = np.ones((27, 10), F32)
+    idx = np.zeros((4, 3), np.int64)
+    idx[2, 1] = bad
+    with pytest.raises(IndexError, match=r"idx\[2, 1\]"):
+        ops.embedding_forward(table, idx)
+    with pytest.raises(IndexError, match="idx"):
+        ops.embedding_backward(np.ones((4, 30), F32), idx, 27)
+    targets = np.zeros(4, np.int64)
+    targets[3] = bad
+    with pytest.raises(IndexError, match=r"targets\[3\]"):
+        ops.cross_entropy(np.ones((4, 27), F32), targets)
+
+
+def test_embedding_backward_arguments():
+    idx = np.zeros((4, 3), np.int64)
+    with pytest.raises(ValueError, match="dout"):
+        ops.embedding_backward(np.ones((4, 31), F32), idx, 27)
+    with pytest.raises(ValueError, match="dout"):
+        ops.embedding_backward(np.ones((5, 30), F32), idx, 27)
+    with pytest.raises(ValueError, match="num_embeddings"):
+        ops.embedding_backward(np.ones((4, 30), F32), idx, 0)
+    with pytest.raises(TypeError, match="num_embeddings"):
+        ops.embedding_backward(np.ones((4, 30), F32), idx, 2.5)
+
+
+def test_cross_entropy_shapes():
+    with pytest.raises(ValueError, match="targets"):
+        ops.cross_entropy(np.ones((4, 27), F32), np.zeros(5, np.int64))
+    with pytest.raises(ValueError, match="targets"):
+        ops.cross_entropy(np.ones((4, 27), F32), np.zeros((4, 1), np.int64))
+    with pytest.raises(TypeError, match="targets"):
+        ops.cross_entropy(np.ones((4, 27), F32), np.zeros(4, F32))
+
+
+def test_backward_checks_dout_and_cache():
+    x, w, g, b, rm, rv, _ = block()
+    _, cache = call_block(x, w, g, b, rm, rv)
+    with pytest.raises(ValueError, match="dout"):
+        ops.linear_bn_tanh_backward(np.ones((8, 4), F32), cache)
+    with pytest.raises(TypeError, match="dout"):
+        ops.linear_bn_tanh_backward(np.ones((8, 3), F64), cache)
+    with pytest.raises(TypeError, match="cache"):
+        ops.linear_bn_tanh_backward(np.ones((8, 3), F32), object())
+    _, lcache = ops.linear_forward(x, w)
+    with pytest.raises(TypeError, match="cache"):
+        ops.linear_bn_tanh_backward(np.ones((8, 3), F32), lcache)
+    with pytest.raises(TypeError, match="cache"):
+        ops.linear_backward(np.ones((8, 3), F32), cache)
+
+
+def test_inputs_are_not_modified():
+    x, w, g, b, rm, rv, bi = block(bias=True)
+    saved = [a.copy() for a in (x, w, g, b, bi)]
+    out, cache = call_block(x, w, g, b, rm, rv, bias=bi)
+    dout = np.ones_like(out)
+    ops.linear_bn_tanh_backward(dout, cache)
+    for a, s in zip((x, w, g, b, bi), saved):
+        np.testing.assert_array_equal(a, s)
+    np.testing.assert_array_equal(dout, 1)
+
+
+def odd_layouts(a):
+    """The same values as Fortran-ordered, strided and byte-swapped arrays."""
+    fortran = np.asfortranarray(a)
+    strided = np.zeros(tuple(2 * n for n in a.shape), a.dtype)[(slice(None, None, 2),) * a.ndim]
+    strided[...] = a
+    swapped = a.astype(a.dtype.newbyteorder(">" if a.dtype.byteorder != ">" else "<"))
+    return {"fortran": fortran, "strided": strided, "byteswapped": swapped}
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided", "byteswapped"])
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_odd_layouts_give_the_right_answer(layout, dtype):
+    x, w, g, b, rm, rv, bi = block(dtype, B=9, K=5, N=4, bias=True)
+    rm_ref, rv_ref = rm.copy(), rv.copy()
+    out_ref, cache_ref = ref.linear_bn_tanh_forward(x, w, g, b, rm_ref, rv_ref, bias=bi)
+    odd = [odd_layouts(a)[layout] for a in (x, w, g, b, rm, rv, bi)]
+    out, cache = ops.linear_bn_tanh_forward(*odd[:6], bias=odd[6])
+    assert_close(out, out_ref, dtype, scale=1.0)
+    assert_close(odd[4].astype(dtype), rm_ref, dtype, scale=1.0, name="running_mean")
+    assert_close(odd[5].astype(dtype), rv_ref, dtype, scale=1.0, name="running_var")
+    dout = odd_layouts(np.ones_like(out_ref))[layout]
+    grads = ops.linear_bn_tanh_backward(dout, cache)
+    grads_ref = ref.linear_bn_tanh_backward(np.ones_like(out_ref), cache_ref)
+    for got, want in zip(grads, grads_ref):
+        assert_close(got, want, dtype, scale=10.0)
+
+    idx = np.random.default_rng(1).integers(0, 9, (6, 3))
+    for i in odd_layouts(idx).values():
+        np.testing.assert_array_equal(ops.embedding_forward(odd[0], i),
+                                      ref.embedding_forward(x, idx))
+    targets = np.random.default_rng(2).integers(0, 5, 9)
+    loss, d = ops.cross_entropy(odd[0], odd_layouts(targets)[layout])
+    loss_ref, d_ref = ref.cross_entropy(x, targets)
+    assert loss == pytest.approx(loss_ref, rel=1e-5)
+    assert_close(d, d_ref, dtype, scale=1.0)

@@ -1,0 +1,104 @@
+"""Every ops function against the NumPy reference, float32 and float64, many shapes."""
+import numpy as np
+import pytest
+from tolerances import assert_close, random_block
+
+from makemore_fast import ops
+from makemore_fast import reference as ref
+
+DTYPES = [np.float32, np.float64]
+SHAPES = [(2, 1, 1), (2, 7, 5), (32, 30, 100), (32, 100, 27), (257, 129, 63),
+          (33, 300, 257), (4096, 512, 512)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("bias", [False, True], ids=["nobias", "bias"])
+@pytest.mark.parametrize("activation", ["tanh", None], ids=["tanh", "noact"])
+def test_linear_bn_tanh(dtype, shape, training, bias, activation):
+    B, K, N = shape
+    rng = np.random.default_rng(hash((B, K, N)) % 2**32)
+    x, w, g, b, rm, rv, bi = random_block(rng, B, K, N, dtype, bias)
+    rm_ref, rv_ref = rm.copy(), rv.copy()
+    out, cache = ops.linear_bn_tanh_forward(x, w, g, b, rm, rv, bias=bi, training=training,
+                                            activation=activation, momentum=0.1)
+    out_ref, cache_ref = ref.linear_bn_tanh_forward(x, w, g, b, rm_ref, rv_ref, bias=bi,
+                                                    training=training,
+                                                    activation=activation, momentum=0.1)
+    assert_close(out, out_ref, dtype, scale=1.0, name="out")
+    assert_close(rm, rm_ref, dtype, scale=1.0, name="running_mean")
+    assert_close(rv, rv_ref, dtype, scale=1.0, name="running_var")
+
+    dout = rng.standard_normal((B, N)).astype(dtype)
+    grads = ops.linear_bn_tanh_backward(dout, cache)
+    grads_ref = ref.linear_bn_tanh_backward(dout, cache_ref)
+    # Natural scales: d loss / d (x @ W) is at most ~|dout| * gamma * invstd per
+    # term (training's terms cancel: dbias sums to ~0 there).
+    dpre = float(np.abs(dout).max() * np.abs(g * cache_ref.bnvar_inv).max()) * 3
+    scales = {"dx": dpre * np.abs(w).sum(1).max(), "dweight": dpre * np.abs(x).sum(0).max(),
+              "dbias": dpre * B, "dgamma": float(np.abs(dout).sum(0).max()) * 3,
+              "dbeta": float(np.abs(dout).sum(0).max())}
+    for name, got, want in zip(scales, grads, grads_ref):
+        if want is None:
+            assert got is None, name
+        else:
+            assert_close(got, want, dtype, scale=scales[name], name=name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("bias", [False, True], ids=["nobias", "bias"])
+@pytest.mark.parametrize("activation", ["tanh", None], ids=["tanh", "noact"])
+def test_linear(dtype, shape, bias, activation):
+    B, K, N = shape
+    rng = np.random.default_rng(K * 7 + N)
+    x, w, _, _, _, _, bi = random_block(rng, B, K, N, dtype, bias)
+    out, cache = ops.linear_forward(x, w, bi, activation)
+    out_ref, cache_ref = ref.linear_forward(x, w, bi, activation)
+    scale = float(np.abs(x).max() * np.abs(w).sum(0).max())
+    assert_close(out, out_ref, dtype, scale=scale, name="out")
+    dout = rng.standard_normal((B, N)).astype(dtype)
+    dx, dw, db = ops.linear_backward(dout, cache)
+    dx_ref, dw_ref, db_ref = ref.linear_backward(dout, cache_ref)
+    g = float(np.abs(dout).max())
+    assert_close(dx, dx_ref, dtype, scale=g * np.abs(w).sum(1).max(), name="dx")
+    assert_close(dw, dw_ref, dtype, scale=g * np.abs(x).sum(0).max(), name="dweight")
+    if bias:
+        assert_close(db, db_ref, dtype, scale=g * B, name="dbias")
+    else:
+        assert db is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("idx_dtype", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("B,T,E,V", [(2, 1, 1, 1), (32, 3, 10, 27), (5, 8, 3, 11),
+                                     (1000, 3, 24, 27), (64, 16, 64, 4000)])
+def test_embedding(dtype, idx_dtype, B, T, E, V):
+    rng = np.random.default_rng(B * T + E)
+    table = rng.standard_normal((V, E)).astype(dtype)
+    idx = rng.integers(0, V, (B, T)).astype(idx_dtype)
+    out = ops.embedding_forward(table, idx)
+    np.testing.assert_array_equal(out, ref.embedding_forward(table, idx))
+    assert out.dtype == np.dtype(dtype) and out.shape == (B, T * E)
+    dout = rng.standard_normal((B, T * E)).astype(dtype)
+    dtable = ops.embedding_backward(dout, idx, V)
+    assert_close(dtable, ref.embedding_backward(dout, idx, V), dtype,
+                 scale=float(np.abs(dout).max()), name="dtable")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("B,V", [(2, 1), (2, 2), (32, 27), (257, 63), (4096, 27),
+                                 (16, 5000)])
+@pytest.mark.parametrize("spread", [0.1, 3.0, 50.0])
+def test_cross_entropy(dtype, B, V, spread):
+    rng = np.random.default_rng(B + V)
+    logits = (spread * rng.standard_normal((B, V))).astype(dtype)
+    targets = rng.integers(0, V, B)
+    loss, dlogits = ops.cross_entropy(logits, targets)
+    loss_ref, dlogits_ref = ref.cross_entropy(logits.astype(np.float64), targets)
+    assert isinstance(loss, float)
+    # The kernel sums in double whatever the dtype: compare with float64 maths.
+    rel = 1e-6 if dtype == np.float32 else 1e-12
+    assert loss == pytest.approx(loss_ref, rel=rel, abs=rel)
+    assert_close(dlogits, dlogits_ref.astype(dtype), dtype, scale=1.0 / B, name="dlogits")
