@@ -3,11 +3,14 @@
  * libm's expf/tanhf are scalar calls that stop GCC from vectorising a loop
  * (without -ffast-math there is no vector libm).  These are branch-free
  * (selects, not branches), inline, and made of +, *, / and an int<->float
- * bit cast, so a loop calling them vectorises at whatever width the CPU has.
+ * bit cast, so a loop calling them vectorises at whatever width the CPU has
+ * (given -fno-trapping-math: GCC will not if-convert a float comparison that
+ * might raise an FP exception flag; NaN and inf values are unaffected).
  *
  * exp_f32: Cephes' expf (range reduction by ln 2 in two parts, degree-5
- * polynomial), about 1 ulp on its range.  NaN propagates; arguments below the
- * smallest normal result flush to 0; above ~88.3 saturate at 2^127 * 1.4.
+ * polynomial), about 1 ulp on its range.  NaN propagates; the argument is
+ * clamped to [-87.3, 88.3], so tiny results stop at ~1e-38 (the smallest
+ * normal float) instead of going denormal, and huge ones at ~2^127.
  * tanh_f32: 1 - 2 / (exp(2y) + 1) on y clamped to [-10, 10] (where the
  * formula rounds to exactly +-1 in float32); absolute error a few 1e-8, so within 1e-6 of np.tanh.
  * float64 uses libm's exp and tanh: exactness over speed for the checking dtype.
@@ -21,16 +24,14 @@
 
 static inline float exp_f32(float x)
 {
-    const float hi = 88.3f, lo = -87.3f;
-    int underflow = x < lo;
-    /* Written as selects so that NaN (all comparisons false) passes through. */
-    x = x > hi ? hi : x;
-    x = x < lo ? lo : x;
-    float xn = x == x ? x : 0.0f;          /* NaN-free copy for the exponent */
-    float fx = xn * 1.44269504088896341f;                  /* x / ln 2 */
-    int32_t n = (int32_t)(fx + (fx >= 0.0f ? 0.5f : -0.5f)); /* round */
-    float fn = (float)n;
-    x = x - fn * 0.693359375f - fn * -2.12194440e-4f;      /* x - n ln 2 */
+    /* Clamps written as selects: NaN (all comparisons false) passes through. */
+    x = x > 88.3f ? 88.3f : x;
+    x = x < -87.3f ? -87.3f : x;
+    /* n = round(x / ln 2) by the 1.5 * 2^23 trick: adding it leaves no
+     * fraction bits, subtracting it back is exact. */
+    float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    int32_t n = (int32_t)(fn == fn ? fn : 0.0f);  /* NaN-free: no UB */
+    x = x - fn * 0.693359375f - fn * -2.12194440e-4f;     /* x - n ln 2 */
     float z = x * x;
     float p = 1.9875691500e-4f;
     p = p * x + 1.3981999507e-3f;
@@ -42,8 +43,7 @@ static inline float exp_f32(float x)
     uint32_t bits = (uint32_t)(n + 127) << 23;             /* 2^n */
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    float r = p * scale;
-    return underflow ? 0.0f : r;
+    return p * scale;
 }
 
 static inline float tanh_f32(float y)

@@ -1,0 +1,228 @@
+"""Side-by-side benchmark of makemore_fast.ops against the NumPy reference (and
+PyTorch eager when it is installed): `python -m makemore_fast.bench [--large]`.
+
+Every case times the implementations in the same run, interleaved (reference,
+makemore_fast, torch, reference, ...), and reports the median time per call;
+the speedup is reference time / makemore_fast time.  The cases are shared with
+the pytest-benchmark suites in benchmarks/.
+"""
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import ops
+from . import reference as ref
+
+
+@dataclass
+class Case:
+    op: str
+    shape: str
+    dtype: str
+    reference: Callable[[], object]
+    fast: Callable[[], object]
+    torch: Optional[Callable[[], object]] = None
+
+
+def _block_inputs(rng, B, K, N, dtype):
+    x = rng.standard_normal((B, K)).astype(dtype)
+    w = (rng.standard_normal((K, N)) * (5 / 3) / np.sqrt(K)).astype(dtype)
+    gamma, beta = np.ones(N, dtype), np.zeros(N, dtype)
+    dout = rng.standard_normal((B, N)).astype(dtype)
+    return x, w, gamma, beta, dout
+
+
+def block_case(B, K, N, dtype=np.float32, activation="tanh"):
+    """Linear -> BatchNorm1d -> tanh, forward + backward, training mode."""
+    rng = np.random.default_rng(0)
+    x, w, gamma, beta, dout = _block_inputs(rng, B, K, N, dtype)
+    rm, rv = np.zeros(N, dtype), np.ones(N, dtype)
+
+    def run(impl):
+        def step():
+            out, cache = impl.linear_bn_tanh_forward(x, w, gamma, beta, rm, rv,
+                                                     activation=activation)
+            return impl.linear_bn_tanh_backward(dout, cache)
+        return step
+
+    return Case("linear_bn_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name,
+                run(ref), run(ops), _torch_block(x, w, dout, activation))
+
+
+def linear_case(B, K, N, dtype=np.float32, activation="tanh"):
+    """Linear (+ bias) -> tanh, forward + backward."""
+    rng = np.random.default_rng(1)
+    x, w, _, bias, dout = _block_inputs(rng, B, K, N, dtype)
+
+    def run(impl):
+        def step():
+            out, cache = impl.linear_forward(x, w, bias, activation)
+            return impl.linear_backward(dout, cache)
+        return step
+
+    return Case("linear_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name, run(ref),
+                run(ops))
+
+
+def embedding_case(B, T, E, V, backward, dtype=np.float32):
+    rng = np.random.default_rng(2)
+    table = rng.standard_normal((V, E)).astype(dtype)
+    idx = rng.integers(0, V, (B, T))
+    dout = rng.standard_normal((B, T * E)).astype(dtype)
+    if backward:
+        fns = [lambda impl=impl: impl.embedding_backward(dout, idx, V) for impl in (ref, ops)]
+        op = "embedding backward"
+    else:
+        fns = [lambda impl=impl: impl.embedding_forward(table, idx) for impl in (ref, ops)]
+        op = "embedding forward"
+    return Case(op, f"B={B} T={T} E={E} V={V}", np.dtype(dtype).name, *fns)
+
+
+def cross_entropy_case(B, V, dtype=np.float32):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((B, V)).astype(dtype)
+    targets = rng.integers(0, V, B)
+    return Case("cross_entropy", f"{B}x{V}", np.dtype(dtype).name,
+                lambda: ref.cross_entropy(logits, targets),
+                lambda: ops.cross_entropy(logits, targets))
+
+
+def _torch_block(x, w, dout, activation):
+    """The same block in PyTorch eager, with autograd, or None without torch."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    xt = torch.from_numpy(x).requires_grad_()
+    wt = torch.from_numpy(w).requires_grad_()
+    N = w.shape[1]
+    gamma = torch.ones(N, dtype=xt.dtype, requires_grad=True)
+    beta = torch.zeros(N, dtype=xt.dtype, requires_grad=True)
+    rm, rv = torch.zeros(N, dtype=xt.dtype), torch.ones(N, dtype=xt.dtype)
+    g = torch.from_numpy(dout)
+
+    def step():
+        for p in (xt, wt, gamma, beta):
+            p.grad = None
+        y = F.batch_norm(xt @ wt, rm, rv, gamma, beta, training=True, momentum=0.1)
+        if activation == "tanh":
+            y = torch.tanh(y)
+        y.backward(g)
+    return step
+
+
+def cases(large=False):
+    """The benchmark cases: the lecture's shapes, and with `large` the big ones."""
+    out = [block_case(32, 30, 100), block_case(32, 100, 100), block_case(32, 100, 27,
+                                                                         activation=None),
+           block_case(257, 129, 63), linear_case(32, 30, 200), linear_case(32, 100, 100),
+           embedding_case(32, 3, 10, 27, backward=False),
+           embedding_case(32, 3, 10, 27, backward=True),
+           cross_entropy_case(32, 27), cross_entropy_case(4096, 27)]
+    if large:
+        out += [block_case(4096, 512, 512), block_case(4096, 1024, 1024),
+                linear_case(4096, 1024, 1024),
+                embedding_case(182625, 3, 10, 27, backward=True)]
+    return out
+
+
+def _per_call(fn, number):
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def measure(case, repeats=7, target=0.02):
+    """Median seconds per call of each implementation, interleaved in one run."""
+    impls = {"reference": case.reference, "makemore_fast": case.fast}
+    if case.torch is not None:
+        impls["torch"] = case.torch
+    for fn in impls.values():            # warm up (and compile nothing: eager)
+        fn()
+    number = {name: max(1, int(target / max(_per_call(fn, 1), 1e-7)))
+              for name, fn in impls.items()}
+    samples = {name: [] for name in impls}
+    for _ in range(repeats):
+        for name, fn in impls.items():
+            samples[name].append(_per_call(fn, number[name]))
+    return {name: float(np.median(s)) for name, s in samples.items()}
+
+
+def machine():
+    info = {"python": platform.python_version(), "numpy": np.__version__,
+            "machine": platform.machine(), "processor": _cpu_name()}
+    try:
+        import scipy
+        info["scipy"] = scipy.__version__
+    except ImportError:
+        pass
+    try:
+        import torch
+        info["torch"] = torch.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def run(large=False, repeats=7, stream=sys.stdout):
+    """Measure every case and print the table; returns the rows."""
+    rows = []
+    header = (f"{'op':<24} {'shape':<22} {'dtype':<8} {'reference µs':>13} "
+              f"{'makemore_fast µs':>17} {'speedup':>8} {'torch µs':>10} {'vs torch':>9}")
+    print(header, file=stream)
+    print("-" * len(header), file=stream)
+    for case in cases(large):
+        t = measure(case, repeats)
+        row = {"op": case.op, "shape": case.shape, "dtype": case.dtype,
+               "reference_us": t["reference"] * 1e6, "fast_us": t["makemore_fast"] * 1e6,
+               "speedup": t["reference"] / t["makemore_fast"],
+               "torch_us": t["torch"] * 1e6 if "torch" in t else None}
+        row["vs_torch"] = (t["torch"] / t["makemore_fast"]) if "torch" in t else None
+        rows.append(row)
+        torch_cols = (f"{row['torch_us']:>10.1f} {row['vs_torch']:>8.2f}x"
+                      if row["torch_us"] is not None else f"{'-':>10} {'-':>9}")
+        print(f"{case.op:<24} {case.shape:<22} {case.dtype:<8} {row['reference_us']:>13.1f} "
+              f"{row['fast_us']:>17.1f} {row['speedup']:>7.2f}x {torch_cols}",
+              file=stream, flush=True)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m makemore_fast.bench",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--large", action="store_true",
+                        help="add the large shapes (4096x1024x1024: minutes)")
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="interleaved repeats per case (median is reported)")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    info = machine()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    rows = run(args.large, args.repeats)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "rows": rows}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
