@@ -56,7 +56,10 @@ int64_t mmf_find_bad_index(const int64_t *idx, int64_t n, int64_t limit);
     /* logits (B, V), targets (B) -> mean softmax cross-entropy (returned) and      \
      * dlogits (B, V) = (softmax(logits) - onehot(targets)) / B */                  \
     double mmf_cross_entropy_##sfx(const real *logits, const int64_t *targets,       \
-                                   real *dlogits, int B, int V);
+                                   real *dlogits, int B, int V);                      \
+    /* a (n) -> acc (3) += [sum a, sum a^2, count |a| > threshold] (diagnostics) */  \
+    void mmf_accumulate_moments_##sfx(const real *a, int64_t n, double threshold,     \
+                                      double *acc);
 
 MMF_DECLARE_KERNELS(float, f32)
 MMF_DECLARE_KERNELS(double, f64)

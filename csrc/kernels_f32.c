@@ -14,3 +14,4 @@
 #include "linear.inc"
 #include "batchnorm.inc"
 #include "cross_entropy.inc"
+#include "moments.inc"

@@ -26,8 +26,8 @@
  * they let the compiler vectorise loops it would otherwise leave scalar
  * (a float sum, say, where vectorising reorders the additions). */
 #define MMF_SIMD _Pragma("omp simd")
-#define MMF_SIMD_SUM(acc) _Pragma(MMF_STR(omp simd reduction(+:acc)))
-#define MMF_STR(x) #x
+#define MMF_SIMD_SUM(...) _Pragma(MMF_STR(omp simd reduction(+:__VA_ARGS__)))
+#define MMF_STR(...) #__VA_ARGS__
 
 /* Column reductions run over tiles of MMF_COLS columns so that their double
  * accumulators live on the stack: no workspace, no allocation. */

@@ -63,3 +63,8 @@ cdef extern from "kernels.h" nogil:
                                  float *dlogits, int B, int V)
     double mmf_cross_entropy_f64(const double *logits, const int64_t *targets,
                                  double *dlogits, int B, int V)
+
+    void mmf_accumulate_moments_f32(const float *a, int64_t n, double threshold,
+                                    double *acc)
+    void mmf_accumulate_moments_f64(const double *a, int64_t n, double threshold,
+                                    double *acc)

@@ -40,19 +40,46 @@ def _block_inputs(rng, B, K, N, dtype):
 
 def block_case(B, K, N, dtype=np.float32, activation="tanh"):
     """Linear -> BatchNorm1d -> tanh, forward + backward, training mode."""
-    rng = np.random.default_rng(0)
-    x, w, gamma, beta, dout = _block_inputs(rng, B, K, N, dtype)
-    rm, rv = np.zeros(N, dtype), np.ones(N, dtype)
+    x, w, gamma, beta, dout = _block_inputs(np.random.default_rng(0), B, K, N, dtype)
+    run = _block_step(x, w, gamma, beta, dout, activation)
+
+    return Case("linear_bn_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name,
+                run(ref), run(ops), _torch_block(x, w, dout, activation))
+
+
+def _block_step(x, w, gamma, beta, dout, activation, stats=None):
+    """A closure factory: impl -> one forward + backward of the fused block."""
+    N = w.shape[1]
+    rm, rv = np.zeros(N, x.dtype), np.ones(N, x.dtype)
 
     def run(impl):
         def step():
             out, cache = impl.linear_bn_tanh_forward(x, w, gamma, beta, rm, rv,
-                                                     activation=activation)
+                                                     activation=activation, stats=stats)
             return impl.linear_bn_tanh_backward(dout, cache)
         return step
+    return run
 
-    return Case("linear_bn_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name,
-                run(ref), run(ops), _torch_block(x, w, dout, activation))
+
+def tracking_overhead(shapes=((32, 100, 100), (32, 30, 100), (4096, 512, 512)),
+                      repeats=7, stream=sys.stdout):
+    """The fused block with stats=... (the diagnostics' per-step tracking) vs without."""
+    print(f"{'stats tracking, fused fwd+bwd':<32} {'off µs':>10} {'on µs':>10} "
+          f"{'overhead':>9}", file=stream)
+    rows = []
+    for B, K, N in shapes:
+        x, w, gamma, beta, dout = _block_inputs(np.random.default_rng(0), B, K, N,
+                                                np.float32)
+        off = _block_step(x, w, gamma, beta, dout, "tanh")(ops)
+        on = _block_step(x, w, gamma, beta, dout, "tanh", stats=np.zeros(5))(ops)
+        t = measure(Case("tracking", "", "float32", off, on), repeats)
+        overhead = t["makemore_fast"] / t["reference"] - 1
+        rows.append({"shape": f"{B}x{K}x{N}", "off_us": t["reference"] * 1e6,
+                     "on_us": t["makemore_fast"] * 1e6, "overhead": overhead})
+        print(f"{f'{B}x{K}x{N}':<32} {t['reference'] * 1e6:>10.1f} "
+              f"{t['makemore_fast'] * 1e6:>10.1f} {overhead:>8.1%}", file=stream,
+              flush=True)
+    return rows
 
 
 def linear_case(B, K, N, dtype=np.float32, activation="tanh"):
@@ -218,9 +245,11 @@ def main(argv=None):
     info = machine()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     rows = run(args.large, args.repeats)
+    print()
+    tracking = tracking_overhead(repeats=args.repeats)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "rows": rows}, f, indent=2)
+            json.dump({"machine": info, "rows": rows, "tracking": tracking}, f, indent=2)
     return 0
 
 

@@ -115,6 +115,59 @@ cdef inline void *_ptr(cnp.ndarray a):
 
 
 # ---------------------------------------------------------------------------
+# diagnostics accumulated by the kernels (stats=...)
+
+STATS_FIELDS = ("out_sum", "out_sumsq", "out_saturated", "grad_sum", "grad_sumsq")
+
+
+cdef cnp.ndarray _stats_array(object stats, object saturation):
+    """The caller's accumulator: float64 (5,) C-contiguous and writable, or None."""
+    if stats is None:
+        return None
+    if not isinstance(stats, np.ndarray):
+        raise TypeError(f"stats must be a numpy.ndarray, got {type(stats).__name__}")
+    cdef cnp.ndarray st = <cnp.ndarray>stats
+    if cnp.PyArray_TYPE(st) != cnp.NPY_FLOAT64 or not cnp.PyArray_ISNOTSWAPPED(st):
+        raise TypeError(f"stats must have dtype float64, got {st.dtype}")
+    if st.ndim != 1 or st.shape[0] != len(STATS_FIELDS):
+        raise ValueError(f"stats must have shape ({len(STATS_FIELDS)},), got "
+                         f"{(<object>st).shape}")
+    if not cnp.PyArray_ISCARRAY(st):
+        raise ValueError("stats must be C-contiguous and writable: it is accumulated "
+                         "into in place")
+    if not float(saturation) >= 0.0:
+        raise ValueError(f"saturation must be >= 0, got {saturation!r}")
+    return st
+
+
+cdef void _add_moments(cnp.ndarray a, double threshold, double *acc, bint with_count):
+    """acc += [sum a, sum a^2] (and count |a| > threshold if with_count): one pass in C."""
+    cdef double m[3]
+    cdef void *pa = cnp.PyArray_DATA(a)
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    m[0] = m[1] = m[2] = 0.0
+    with nogil:
+        if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+            mmf_accumulate_moments_f32(<float *>pa, n, threshold, m)
+        else:
+            mmf_accumulate_moments_f64(<double *>pa, n, threshold, m)
+    acc[0] += m[0]
+    acc[1] += m[1]
+    if with_count:
+        acc[2] += m[2]
+
+
+cdef inline void _track_out(cnp.ndarray stats, cnp.ndarray out, double saturation):
+    if stats is not None:
+        _add_moments(out, saturation, <double *>cnp.PyArray_DATA(stats), True)
+
+
+cdef inline void _track_grad(cnp.ndarray stats, cnp.ndarray dout):
+    if stats is not None:
+        _add_moments(dout, 0.0, <double *>cnp.PyArray_DATA(stats) + 3, False)
+
+
+# ---------------------------------------------------------------------------
 # embedding
 
 def embedding_forward(table, idx):
@@ -177,7 +230,7 @@ def embedding_backward(dout, idx, num_embeddings):
 
 cdef class LinearCache:
     """What linear_backward needs from linear_forward (opaque)."""
-    cdef readonly cnp.ndarray x, weight, out
+    cdef readonly cnp.ndarray x, weight, out, stats
     cdef readonly bint has_bias, act_tanh
 
 
@@ -198,9 +251,18 @@ cdef tuple _linear_operands(object x, object weight, object bias):
     return xa, w, b
 
 
-def linear_forward(x, weight, bias=None, activation=None):
-    """x (B, K) @ weight (K, N) (+ bias (N,)) (then tanh) -> out (B, N), cache."""
+def linear_forward(x, weight, bias=None, activation=None, *, stats=None,
+                   saturation=0.97):
+    """x (B, K) @ weight (K, N) (+ bias (N,)) (then tanh) -> out (B, N), cache.
+
+    stats: None, or a float64 array of shape (5,) that the forward adds
+    [sum out, sum out^2, count |out| > saturation] to, and the backward
+    [sum dout, sum dout^2] (see STATS_FIELDS): the lecture's activation and
+    gradient statistics, accumulated in C at every step for the price of one
+    pass over data still in cache.
+    """
     cdef bint act = _act_tanh(activation)
+    cdef cnp.ndarray st = _stats_array(stats, saturation)
     cdef cnp.ndarray xa, w, b
     xa, w, b = _linear_operands(x, weight, bias)
     cdef int B = <int>xa.shape[0], K = <int>xa.shape[1], N = <int>w.shape[1]
@@ -217,8 +279,9 @@ def linear_forward(x, weight, bias=None, activation=None):
         else:
             mmf_linear_forward_f64(<double *>px, <double *>pw, <double *>pb, <double *>po,
                                    B, K, N, act)
+    _track_out(st, out, saturation)
     cdef LinearCache cache = LinearCache.__new__(LinearCache)
-    cache.x, cache.weight, cache.out = xa, w, out
+    cache.x, cache.weight, cache.out, cache.stats = xa, w, out, st
     cache.has_bias, cache.act_tanh = b is not None, act
     return out, cache
 
@@ -263,6 +326,7 @@ def linear_backward(dout, cache):
             mmf_linear_backward_f64(<double *>pg, <double *>px, <double *>pw,
                                     <double *>po, <double *>pk, <double *>pdx,
                                     <double *>pdw, <double *>pdb, B, K, N, act)
+    _track_grad(c.stats, g)
     return dx, dw, db
 
 
@@ -274,7 +338,7 @@ cdef class BatchNormCache:
 
     pre = x @ weight (without bias); xhat = (pre - shift) * invstd.
     """
-    cdef readonly cnp.ndarray x, weight, gamma, pre, shift, invstd, out
+    cdef readonly cnp.ndarray x, weight, gamma, pre, shift, invstd, out, stats
     cdef readonly bint training, has_bias, act_tanh
 
 
@@ -290,16 +354,18 @@ cdef cnp.ndarray _running(object a, str name, cnp.ndarray like, Py_ssize_t n,
 
 def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
                            bias=None, training=True, momentum=0.1, eps=1e-5,
-                           activation="tanh"):
+                           activation="tanh", stats=None, saturation=0.97):
     """Linear -> BatchNorm1d -> tanh (or no activation) -> out (B, N), cache.
 
     x (B, K), weight (K, N), bias (N,) or None, gamma, beta, running_mean,
     running_var (N,).  Training normalises with the batch mean and biased
     variance and updates running_mean / running_var IN PLACE as
     torch.nn.BatchNorm1d does (unbiased variance for running_var); eval uses
-    the running statistics and changes nothing.
+    the running statistics and changes nothing.  stats, saturation: as in
+    linear_forward.
     """
     cdef bint act = _act_tanh(activation)
+    cdef cnp.ndarray st = _stats_array(stats, saturation)
     cdef bint train = bool(training)
     cdef double mom = float(momentum), epsilon = float(eps)
     if not 0.0 <= mom <= 1.0:
@@ -354,8 +420,9 @@ def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
     if train and rv is not running_var:
         running_var[...] = rv
 
+    _track_out(st, out, saturation)
     cdef BatchNormCache cache = BatchNormCache.__new__(BatchNormCache)
-    cache.x, cache.weight, cache.gamma = xa, w, g
+    cache.x, cache.weight, cache.gamma, cache.stats = xa, w, g, st
     cache.pre, cache.shift, cache.invstd, cache.out = pre, shift, invstd, out
     cache.training, cache.has_bias, cache.act_tanh = train, b is not None, act
     return out, cache
@@ -404,6 +471,7 @@ def linear_bn_tanh_backward(dout, cache):
                                        <double *>pis, <double *>po, <double *>pdp,
                                        <double *>pdx, <double *>pdw, <double *>pdb,
                                        <double *>pdg, <double *>pdbe, B, K, N, train, act)
+    _track_grad(c.stats, g)
     return dx, dw, db, dgamma, dbeta
 
 

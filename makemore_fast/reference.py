@@ -38,15 +38,21 @@ def embedding_backward(dout, idx, num_embeddings):
 # ----------------------------------------------------------------------------
 # Linear (+ optional tanh)
 
-def linear_forward(x, weight, bias=None, activation=None):
-    """x (B, K), weight (K, N), bias (N,) or None -> out (B, N), cache."""
+def linear_forward(x, weight, bias=None, activation=None, *, stats=None,
+                   saturation=0.97):
+    """x (B, K), weight (K, N), bias (N,) or None -> out (B, N), cache.
+
+    stats: None or a float64 (5,) array accumulating the diagnostics (see
+    track_output / track_gradient).
+    """
     _check_activation(activation)
     hpreact = x @ weight
     if bias is not None:
         hpreact = hpreact + bias
     out = np.tanh(hpreact) if activation == "tanh" else hpreact
+    track_output(stats, out, saturation)
     return out, SimpleNamespace(x=x, weight=weight, has_bias=bias is not None,
-                                activation=activation, out=out)
+                                activation=activation, out=out, stats=stats)
 
 
 def linear_backward(dout, cache):
@@ -55,6 +61,7 @@ def linear_backward(dout, cache):
     dx = dpre @ cache.weight.T
     dweight = cache.x.T @ dpre
     dbias = dpre.sum(0) if cache.has_bias else None
+    track_gradient(cache.stats, dout)
     return dx, dweight, dbias
 
 
@@ -63,7 +70,7 @@ def linear_backward(dout, cache):
 
 def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
                            bias=None, training=True, momentum=0.1, eps=1e-5,
-                           activation="tanh"):
+                           activation="tanh", stats=None, saturation=0.97):
     """x (B, K), weight (K, N), gamma/beta/running_* (N,) -> out (B, N), cache.
 
     Training normalises with the batch mean and the biased batch variance and
@@ -89,9 +96,11 @@ def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
     xhat = (hpreact - bnmean) * bnvar_inv
     y = gamma * xhat + beta
     out = np.tanh(y) if activation == "tanh" else y
+    track_output(stats, out, saturation)
     cache = SimpleNamespace(x=x, weight=weight, gamma=gamma, xhat=xhat,
                             bnvar_inv=bnvar_inv, out=out, training=training,
-                            has_bias=bias is not None, activation=activation)
+                            has_bias=bias is not None, activation=activation,
+                            stats=stats)
     return out, cache
 
 
@@ -113,6 +122,7 @@ def linear_bn_tanh_backward(dout, cache):
     dx = dhpreact @ c.weight.T
     dweight = c.x.T @ dhpreact
     dbias = dhpreact.sum(0) if c.has_bias else None
+    track_gradient(c.stats, dout)
     return dx, dweight, dbias, dgamma, dbeta
 
 
@@ -130,6 +140,23 @@ def cross_entropy(logits, targets):
     dlogits[np.arange(B), targets] -= 1.0
     dlogits /= B
     return float(loss), dlogits
+
+
+# ----------------------------------------------------------------------------
+# diagnostics accumulated at every step: stats = [sum out, sum out^2,
+# count |out| > saturation, sum dout, sum dout^2]
+
+def track_output(stats, out, saturation):
+    if stats is not None:
+        stats[0] += out.sum(dtype=np.float64)
+        stats[1] += np.square(out, dtype=np.float64).sum()
+        stats[2] += np.count_nonzero(np.abs(out) > saturation)
+
+
+def track_gradient(stats, dout):
+    if stats is not None:
+        stats[3] += dout.sum(dtype=np.float64)
+        stats[4] += np.square(dout, dtype=np.float64).sum()
 
 
 def _check_activation(activation):

@@ -233,3 +233,16 @@ def test_odd_layouts_give_the_right_answer(layout, dtype):
     loss_ref, d_ref = ref.cross_entropy(x, targets)
     assert loss == pytest.approx(loss_ref, rel=1e-5)
     assert_close(d, d_ref, dtype, scale=1.0)
+
+
+@pytest.mark.parametrize("stats,exc", [(np.zeros(5, F32), TypeError), (np.zeros(4), ValueError),
+                                       (np.zeros((5, 1)), ValueError), ([0.0] * 5, TypeError),
+                                       (np.zeros(10)[::2], ValueError)])
+def test_bad_stats_accumulator(stats, exc):
+    x, w, g, b, rm, rv, _ = block()
+    rm0 = rm.copy()
+    with pytest.raises(exc, match="stats"):
+        call_block(x, w, g, b, rm, rv, stats=stats)
+    with pytest.raises(exc, match="stats"):
+        ops.linear_forward(x, w, stats=stats)
+    np.testing.assert_array_equal(rm, rm0)

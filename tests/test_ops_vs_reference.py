@@ -102,3 +102,28 @@ def test_cross_entropy(dtype, B, V, spread):
     rel = 1e-6 if dtype == np.float32 else 1e-12
     assert loss == pytest.approx(loss_ref, rel=rel, abs=rel)
     assert_close(dlogits, dlogits_ref.astype(dtype), dtype, scale=1.0 / B, name="dlogits")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("fused", [True, False], ids=["bn", "linear"])
+@pytest.mark.parametrize("activation", ["tanh", None], ids=["tanh", "noact"])
+def test_stats_accumulate_like_the_reference(dtype, fused, activation):
+    """stats=... adds the block's output and gradient moments, call after call."""
+    rng = np.random.default_rng(11)
+    stats, stats_ref = np.zeros(5), np.zeros(5)
+    for step in range(3):
+        x, w, g, b, rm, rv, _ = random_block(rng, 33, 20, 17, dtype)
+        dout = rng.standard_normal((33, 17)).astype(dtype)
+        for impl, st in ((ops, stats), (ref, stats_ref)):
+            if fused:
+                out, cache = impl.linear_bn_tanh_forward(x, w, g, b, rm.copy(), rv.copy(),
+                                                         activation=activation, stats=st,
+                                                         saturation=0.9)
+                impl.linear_bn_tanh_backward(dout, cache)
+            else:
+                out, cache = impl.linear_forward(x, w, None, activation, stats=st,
+                                                 saturation=0.9)
+                impl.linear_backward(dout, cache)
+        np.testing.assert_allclose(stats, stats_ref, rtol=1e-4 if dtype == np.float32
+                                   else 1e-10, atol=1e-3)
+    assert stats[2] > 0      # some |out| > 0.9 in 3 x 33 x 17 normalised values
