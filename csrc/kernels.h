@@ -59,7 +59,9 @@ int64_t mmf_find_bad_index(const int64_t *idx, int64_t n, int64_t limit);
                                    real *dlogits, int B, int V);                      \
     /* a (n) -> acc (3) += [sum a, sum a^2, count |a| > threshold] (diagnostics) */  \
     void mmf_accumulate_moments_##sfx(const real *a, int64_t n, double threshold,     \
-                                      double *acc);
+                                      double *acc);                                   \
+    /* data (n) -= lr * grad (n), in place: plain SGD */                             \
+    void mmf_sgd_update_##sfx(real *data, const real *grad, int64_t n, real lr);
 
 MMF_DECLARE_KERNELS(float, f32)
 MMF_DECLARE_KERNELS(double, f64)

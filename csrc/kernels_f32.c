@@ -15,3 +15,4 @@
 #include "batchnorm.inc"
 #include "cross_entropy.inc"
 #include "moments.inc"
+#include "sgd.inc"

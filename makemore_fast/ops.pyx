@@ -500,3 +500,50 @@ def cross_entropy(logits, targets):
         else:
             loss = mmf_cross_entropy_f64(<double *>pl, pt, <double *>pd, B, V)
     return loss, dlogits
+
+
+# ---------------------------------------------------------------------------
+# SGD
+
+def sgd_update(data, grads, lr):
+    """data[i] -= lr * grads[i] for every pair, in place: the lecture's
+    `for p in parameters: p.data += -lr * p.grad` in one call.
+
+    data, grads: sequences of float arrays, pairwise of one shape and dtype;
+    each data array must be C-contiguous and writable (it is updated in
+    place).  Every pair is checked before any is updated.
+    """
+    data, grads = list(data), list(grads)
+    if len(data) != len(grads):
+        raise ValueError(f"data and grads must have the same length, got {len(data)} "
+                         f"and {len(grads)}")
+    cdef double rate = float(lr)
+    if not abs(rate) < float("inf"):
+        raise ValueError(f"lr must be finite, got {lr!r}")
+    cdef list pairs = []
+    cdef cnp.ndarray d, g
+    for i in range(len(data)):
+        if not isinstance(data[i], np.ndarray):
+            raise TypeError(f"data[{i}] must be a numpy.ndarray, got "
+                            f"{type(data[i]).__name__}")
+        d = <cnp.ndarray>data[i]
+        if cnp.PyArray_TYPE(d) != cnp.NPY_FLOAT32 and cnp.PyArray_TYPE(d) != cnp.NPY_FLOAT64:
+            raise TypeError(f"data[{i}] must have dtype float32 or float64, got {d.dtype}")
+        if not (cnp.PyArray_ISCARRAY(d) and cnp.PyArray_ISNOTSWAPPED(d)):
+            raise ValueError(f"data[{i}] must be C-contiguous, native and writable: it is "
+                             f"updated in place")
+        g = _float_array(grads[i], f"grads[{i}]", d.ndim, d, f"data[{i}]")
+        if (<object>g).shape != (<object>d).shape:
+            raise ValueError(f"grads[{i}] must have the shape of data[{i}] "
+                             f"{(<object>d).shape}, got {(<object>g).shape}")
+        pairs.append((d, g))
+    cdef void *pd
+    cdef void *pg
+    cdef int64_t n
+    for d, g in pairs:
+        pd, pg, n = cnp.PyArray_DATA(d), cnp.PyArray_DATA(g), cnp.PyArray_SIZE(d)
+        with nogil:
+            if cnp.PyArray_TYPE(d) == cnp.NPY_FLOAT32:
+                mmf_sgd_update_f32(<float *>pd, <float *>pg, n, <float>rate)
+            else:
+                mmf_sgd_update_f64(<double *>pd, <double *>pg, n, rate)

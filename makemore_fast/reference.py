@@ -143,6 +143,15 @@ def cross_entropy(logits, targets):
 
 
 # ----------------------------------------------------------------------------
+# SGD: the lecture's update
+
+def sgd_update(data, grads, lr):
+    """for p in parameters: p.data += -lr * p.grad (here: data[i], grads[i])."""
+    for d, g in zip(data, grads):
+        d += -lr * g
+
+
+# ----------------------------------------------------------------------------
 # diagnostics accumulated at every step: stats = [sum out, sum out^2,
 # count |out| > saturation, sum dout, sum dout^2]
 

@@ -246,3 +246,24 @@ def test_bad_stats_accumulator(stats, exc):
     with pytest.raises(exc, match="stats"):
         ops.linear_forward(x, w, stats=stats)
     np.testing.assert_array_equal(rm, rm0)
+
+
+def test_sgd_update_checks_every_pair_before_updating():
+    data = [np.ones(3, F32), np.ones((2, 2), F32)]
+    for grads, exc, name in [([np.ones(3, F32)], ValueError, "length"),
+                             ([np.ones(3, F32), np.ones(4, F32)], ValueError, r"grads\[1\]"),
+                             ([np.ones(3, F32), np.ones((2, 2), F64)], TypeError, r"grads\[1\]"),
+                             ([np.ones(3, F32), [[1, 1], [1, 1]]], TypeError, r"grads\[1\]")]:
+        with pytest.raises(exc, match=name):
+            ops.sgd_update(data, grads, 0.1)
+        for d in data:
+            np.testing.assert_array_equal(d, 1)
+    strided = np.ones(6, F32)[::2]
+    with pytest.raises(ValueError, match=r"data\[0\]"):
+        ops.sgd_update([strided], [np.ones(3, F32)], 0.1)
+    frozen = np.ones(3, F32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match=r"data\[0\]"):
+        ops.sgd_update([frozen], [np.ones(3, F32)], 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        ops.sgd_update(data, [np.ones(3, F32), np.ones((2, 2), F32)], float("nan"))

@@ -127,3 +127,16 @@ def test_stats_accumulate_like_the_reference(dtype, fused, activation):
         np.testing.assert_allclose(stats, stats_ref, rtol=1e-4 if dtype == np.float32
                                    else 1e-10, atol=1e-3)
     assert stats[2] > 0      # some |out| > 0.9 in 3 x 33 x 17 normalised values
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_update(dtype):
+    rng = np.random.default_rng(12)
+    shapes = [(27, 10), (30, 100), (100,), (1, 1), (257, 63)]
+    data = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    expected = [d.copy() for d in data]
+    ref.sgd_update(expected, grads, 0.1)
+    ops.sgd_update(data, grads, 0.1)
+    for got, want in zip(data, expected):
+        assert_close(got, want, dtype, scale=1.0)
