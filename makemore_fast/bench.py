@@ -3,8 +3,10 @@ PyTorch eager when it is installed): `python -m makemore_fast.bench [--large]`.
 
 Every case times the implementations in the same run, interleaved (reference,
 makemore_fast, torch, reference, ...), and reports the median time per call;
-the speedup is reference time / makemore_fast time.  The cases are shared with
-the pytest-benchmark suites in benchmarks/.
+the speedup is reference time / makemore_fast time.  Cases with matrix
+products also report makemore_fast's GFLOP/s against the sgemm peak measured
+in the same run.  The cases are shared with the pytest-benchmark suites in
+benchmarks/.
 """
 import argparse
 import json
@@ -28,6 +30,7 @@ class Case:
     reference: Callable[[], object]
     fast: Callable[[], object]
     torch: Optional[Callable[[], object]] = None
+    flops: Optional[float] = None       # floating-point operations of the matrix products
 
 
 def _block_inputs(rng, B, K, N, dtype):
@@ -44,7 +47,8 @@ def block_case(B, K, N, dtype=np.float32, activation="tanh"):
     run = _block_step(x, w, gamma, beta, dout, activation)
 
     return Case("linear_bn_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name,
-                run(ref), run(ops), _torch_block(x, w, dout, activation))
+                run(ref), run(ops), _torch_block(x, w, dout, activation),
+                flops=3 * 2.0 * B * K * N)
 
 
 def _block_step(x, w, gamma, beta, dout, activation, stats=None):
@@ -94,7 +98,7 @@ def linear_case(B, K, N, dtype=np.float32, activation="tanh"):
         return step
 
     return Case("linear_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name, run(ref),
-                run(ops))
+                run(ops), flops=3 * 2.0 * B * K * N)
 
 
 def embedding_case(B, T, E, V, backward, dtype=np.float32):
@@ -183,6 +187,17 @@ def measure(case, repeats=7, target=0.02):
     return {name: float(np.median(s)) for name, s in samples.items()}
 
 
+def sgemm_peak(n=2048, repeats=3):
+    """GFLOP/s of SciPy's sgemm (the BLAS the kernels call) on an n^3 product."""
+    from scipy.linalg.blas import sgemm
+    rng = np.random.default_rng(4)
+    a = np.asfortranarray(rng.standard_normal((n, n), dtype=np.float32))
+    b = np.asfortranarray(rng.standard_normal((n, n), dtype=np.float32))
+    sgemm(1.0, a, b)
+    best = min(_per_call(lambda: sgemm(1.0, a, b), 1) for _ in range(repeats))
+    return 2.0 * n**3 / best / 1e9
+
+
 def machine():
     info = {"python": platform.python_version(), "numpy": np.__version__,
             "machine": platform.machine(), "processor": _cpu_name()}
@@ -210,11 +225,15 @@ def _cpu_name():
     return platform.processor()
 
 
-def run(large=False, repeats=7, stream=sys.stdout):
-    """Measure every case and print the table; returns the rows."""
+def run(large=False, repeats=7, peak=None, stream=sys.stdout):
+    """Measure every case and print the table; returns the rows.
+
+    peak: sgemm GFLOP/s to compare the cases' matrix-product rate with.
+    """
     rows = []
     header = (f"{'op':<24} {'shape':<22} {'dtype':<8} {'reference µs':>13} "
-              f"{'makemore_fast µs':>17} {'speedup':>8} {'torch µs':>10} {'vs torch':>9}")
+              f"{'makemore_fast µs':>17} {'speedup':>8} {'torch µs':>10} {'vs torch':>9} "
+              f"{'GFLOP/s':>8} {'of peak':>8}")
     print(header, file=stream)
     print("-" * len(header), file=stream)
     for case in cases(large):
@@ -224,13 +243,59 @@ def run(large=False, repeats=7, stream=sys.stdout):
                "speedup": t["reference"] / t["makemore_fast"],
                "torch_us": t["torch"] * 1e6 if "torch" in t else None}
         row["vs_torch"] = (t["torch"] / t["makemore_fast"]) if "torch" in t else None
+        row["gflops"] = case.flops / t["makemore_fast"] / 1e9 if case.flops else None
         rows.append(row)
         torch_cols = (f"{row['torch_us']:>10.1f} {row['vs_torch']:>8.2f}x"
                       if row["torch_us"] is not None else f"{'-':>10} {'-':>9}")
+        rate_cols = (f"{row['gflops']:>8.1f} {row['gflops'] / peak if peak else 0:>8.0%}"
+                     if row["gflops"] else f"{'-':>8} {'-':>8}")
         print(f"{case.op:<24} {case.shape:<22} {case.dtype:<8} {row['reference_us']:>13.1f} "
-              f"{row['fast_us']:>17.1f} {row['speedup']:>7.2f}x {torch_cols}",
+              f"{row['fast_us']:>17.1f} {row['speedup']:>7.2f}x {torch_cols} {rate_cols}",
               file=stream, flush=True)
     return rows
+
+
+def thread_scaling(shapes=((1024, 512, 512), (4096, 1024, 1024)), repeats=3,
+                   stream=sys.stdout):
+    """The fused block's fwd+bwd time with 1 and 2 threads (BLAS and OpenMP)."""
+    from .threads import num_threads
+    print(f"{'threads, fused fwd+bwd':<32} {'1 thread µs':>12} {'2 threads µs':>13} "
+          f"{'scaling':>8}", file=stream)
+    rows = []
+    for B, K, N in shapes:
+        fast = block_case(B, K, N).fast
+        times = {}
+        for n in (1, 2):
+            with num_threads(n):
+                times[n] = measure(Case("", "", "", fast, fast), repeats)["makemore_fast"]
+        rows.append({"shape": f"{B}x{K}x{N}", "one_us": times[1] * 1e6,
+                     "two_us": times[2] * 1e6, "scaling": times[1] / times[2]})
+        print(f"{f'{B}x{K}x{N}':<32} {times[1] * 1e6:>12.0f} {times[2] * 1e6:>13.0f} "
+              f"{times[1] / times[2]:>7.2f}x", file=stream, flush=True)
+    return rows
+
+
+def plot(rows, path):
+    """A PNG bar chart of the speedups over the reference (and PyTorch)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    labels = [f"{r['op']}\n{r['shape']}" for r in rows]
+    fig = Figure(figsize=(10, 0.45 * len(rows) + 1.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    y = np.arange(len(rows))
+    ax.barh(y - 0.2, [r["speedup"] for r in rows], height=0.4, label="vs NumPy reference")
+    ax.barh(y + 0.2, [r["vs_torch"] or 0 for r in rows], height=0.4,
+            label="vs PyTorch eager")
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("speedup of makemore_fast (x, log scale)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return fig
 
 
 def main(argv=None):
@@ -240,16 +305,27 @@ def main(argv=None):
                         help="add the large shapes (4096x1024x1024: minutes)")
     parser.add_argument("--repeats", type=int, default=7,
                         help="interleaved repeats per case (median is reported)")
-    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--png", metavar="FILE", help="also draw the speedups as a PNG chart")
+    parser.add_argument("--threads", action="store_true",
+                        help="add the 1 -> 2 thread scaling of the large fused block")
     args = parser.parse_args(argv)
     info = machine()
-    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
-    rows = run(args.large, args.repeats)
+    info["sgemm_peak_gflops"] = sgemm_peak()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if k != "sgemm_peak_gflops"))
+    print(f"sgemm peak (SciPy's BLAS, 2048^3, this run): {info['sgemm_peak_gflops']:.0f} GFLOP/s\n")
+    results = {"machine": info,
+               "rows": run(args.large, args.repeats, info["sgemm_peak_gflops"])}
     print()
-    tracking = tracking_overhead(repeats=args.repeats)
+    results["tracking"] = tracking_overhead(repeats=args.repeats)
+    if args.threads:
+        print()
+        results["threads"] = thread_scaling()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "rows": rows, "tracking": tracking}, f, indent=2)
+            json.dump(results, f, indent=2)
+    if args.png:
+        plot(results["rows"], args.png)
     return 0
 
 
