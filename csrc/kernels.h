@@ -60,8 +60,10 @@ int64_t mmf_find_bad_index(const int64_t *idx, int64_t n, int64_t limit);
     /* a (n) -> acc (3) += [sum a, sum a^2, count |a| > threshold] (diagnostics) */  \
     void mmf_accumulate_moments_##sfx(const real *a, int64_t n, double threshold,     \
                                       double *acc);                                   \
-    /* data (n) -= lr * grad (n), in place: plain SGD */                             \
-    void mmf_sgd_update_##sfx(real *data, const real *grad, int64_t n, real lr);
+    /* data (n) -= lr * grad (n), in place: plain SGD; moments (4, or NULL) gets   \
+     * the shifted sums that std(grad) and std(data) need (see sgd.inc) */           \
+    void mmf_sgd_update_##sfx(real *data, const real *grad, int64_t n, real lr,       \
+                              double *moments);
 
 MMF_DECLARE_KERNELS(float, f32)
 MMF_DECLARE_KERNELS(double, f64)

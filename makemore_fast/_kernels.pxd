@@ -69,5 +69,7 @@ cdef extern from "kernels.h" nogil:
     void mmf_accumulate_moments_f64(const double *a, int64_t n, double threshold,
                                     double *acc)
 
-    void mmf_sgd_update_f32(float *data, const float *grad, int64_t n, float lr)
-    void mmf_sgd_update_f64(double *data, const double *grad, int64_t n, double lr)
+    void mmf_sgd_update_f32(float *data, const float *grad, int64_t n, float lr,
+                            double *moments)
+    void mmf_sgd_update_f64(double *data, const double *grad, int64_t n, double lr,
+                            double *moments)

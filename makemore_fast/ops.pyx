@@ -12,6 +12,7 @@ as with torch's autograd, do not modify them in place before the backward.
 import numpy as np
 
 cimport numpy as cnp
+from libc.math cimport fabs, log10, sqrt
 from libc.stdint cimport int64_t
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
@@ -505,13 +506,18 @@ def cross_entropy(logits, targets):
 # ---------------------------------------------------------------------------
 # SGD
 
-def sgd_update(data, grads, lr):
+def sgd_update(data, grads, lr, *, update_ratios=None):
     """data[i] -= lr * grads[i] for every pair, in place: the lecture's
     `for p in parameters: p.data += -lr * p.grad` in one call.
 
     data, grads: sequences of float arrays, pairwise of one shape and dtype;
     each data array must be C-contiguous and writable (it is updated in
     place).  Every pair is checked before any is updated.
+
+    update_ratios: None, or a float64 array of shape (len(data),) that
+    receives the lecture's update:data ratio of each parameter,
+    log10(lr * grad.std() / data.std()) with unbiased stds and data after the
+    update, measured in the same pass as the update (nearly free).
     """
     data, grads = list(data), list(grads)
     if len(data) != len(grads):
@@ -520,6 +526,14 @@ def sgd_update(data, grads, lr):
     cdef double rate = float(lr)
     if not abs(rate) < float("inf"):
         raise ValueError(f"lr must be finite, got {lr!r}")
+    cdef cnp.ndarray ratios = None
+    if update_ratios is not None:
+        if not isinstance(update_ratios, np.ndarray) or update_ratios.dtype != np.float64:
+            raise TypeError("update_ratios must be a float64 numpy.ndarray")
+        if update_ratios.shape != (len(data),):
+            raise ValueError(f"update_ratios must have shape ({len(data)},), got "
+                             f"{update_ratios.shape}")
+        ratios = <cnp.ndarray>update_ratios
     cdef list pairs = []
     cdef cnp.ndarray d, g
     for i in range(len(data)):
@@ -536,14 +550,30 @@ def sgd_update(data, grads, lr):
         if (<object>g).shape != (<object>d).shape:
             raise ValueError(f"grads[{i}] must have the shape of data[{i}] "
                              f"{(<object>d).shape}, got {(<object>g).shape}")
+        if ratios is not None and d.size < 2:
+            raise ValueError(f"data[{i}] has {d.size} element(s): an update:data ratio "
+                             f"needs a std over at least 2")
         pairs.append((d, g))
     cdef void *pd
     cdef void *pg
     cdef int64_t n
-    for d, g in pairs:
+    cdef double m[4]
+    cdef double *pm = m if ratios is not None else NULL
+    for i, (d, g) in enumerate(pairs):
         pd, pg, n = cnp.PyArray_DATA(d), cnp.PyArray_DATA(g), cnp.PyArray_SIZE(d)
+        if n == 0:
+            continue
         with nogil:
             if cnp.PyArray_TYPE(d) == cnp.NPY_FLOAT32:
-                mmf_sgd_update_f32(<float *>pd, <float *>pg, n, <float>rate)
+                mmf_sgd_update_f32(<float *>pd, <float *>pg, n, <float>rate, pm)
             else:
-                mmf_sgd_update_f64(<double *>pd, <double *>pg, n, rate)
+                mmf_sgd_update_f64(<double *>pd, <double *>pg, n, rate, pm)
+        if ratios is not None:
+            ratios[i] = _log10_ratio(rate, m, n)
+
+
+cdef double _log10_ratio(double rate, double *m, int64_t n):
+    """log10(|lr| * std(grad) / std(data)) from sgd.inc's shifted sums."""
+    cdef double var_g = max((m[1] - m[0] * m[0] / n) / (n - 1), 0.0)
+    cdef double var_d = max((m[3] - m[2] * m[2] / n) / (n - 1), 0.0)
+    return log10(fabs(rate) * sqrt(var_g)) - 0.5 * log10(var_d)

@@ -145,10 +145,17 @@ def cross_entropy(logits, targets):
 # ----------------------------------------------------------------------------
 # SGD: the lecture's update
 
-def sgd_update(data, grads, lr):
-    """for p in parameters: p.data += -lr * p.grad (here: data[i], grads[i])."""
-    for d, g in zip(data, grads):
+def sgd_update(data, grads, lr, *, update_ratios=None):
+    """for p in parameters: p.data += -lr * p.grad (here: data[i], grads[i]).
+
+    update_ratios (n_params,) float64, if given, gets the lecture's
+    ((lr * p.grad).std() / p.data.std()).log10(), after the update.
+    """
+    for i, (d, g) in enumerate(zip(data, grads)):
         d += -lr * g
+        if update_ratios is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                update_ratios[i] = np.log10((lr * g).std(ddof=1) / d.std(ddof=1))
 
 
 # ----------------------------------------------------------------------------

@@ -267,3 +267,14 @@ def test_sgd_update_checks_every_pair_before_updating():
         ops.sgd_update([frozen], [np.ones(3, F32)], 0.1)
     with pytest.raises(ValueError, match="lr"):
         ops.sgd_update(data, [np.ones(3, F32), np.ones((2, 2), F32)], float("nan"))
+
+
+def test_sgd_update_ratios_checked():
+    data, grads = [np.ones(3, F32)], [np.ones(3, F32)]
+    with pytest.raises(TypeError, match="update_ratios"):
+        ops.sgd_update(data, grads, 0.1, update_ratios=np.zeros(1, F32))
+    with pytest.raises(ValueError, match="update_ratios"):
+        ops.sgd_update(data, grads, 0.1, update_ratios=np.zeros(2))
+    with pytest.raises(ValueError, match=r"data\[0\]"):
+        ops.sgd_update([np.ones(1, F32)], [np.ones(1, F32)], 0.1, update_ratios=np.zeros(1))
+    np.testing.assert_array_equal(data[0], 1)

@@ -140,3 +140,20 @@ def test_sgd_update(dtype):
     ops.sgd_update(data, grads, 0.1)
     for got, want in zip(data, expected):
         assert_close(got, want, dtype, scale=1.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lr", [0.1, 0.01])
+def test_sgd_update_ratios(dtype, lr):
+    """The update:data ratios measured during the update equal the lecture's."""
+    rng = np.random.default_rng(13)
+    shapes = [(27, 10), (30, 100), (100,), (2,), (257, 63)]
+    data = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    data[2] = (1.0 + 0.01 * rng.standard_normal(100)).astype(dtype)   # a gain near 1
+    data[3] += 1e3                                                     # far from 0
+    grads = [(1e-3 * rng.standard_normal(s)).astype(dtype) for s in shapes]
+    expected_data = [d.copy() for d in data]
+    ratios, expected = np.zeros(len(shapes)), np.zeros(len(shapes))
+    ops.sgd_update(data, grads, lr, update_ratios=ratios)
+    ref.sgd_update(expected_data, grads, lr, update_ratios=expected)
+    np.testing.assert_allclose(ratios, expected, atol=1e-4 if dtype == np.float32 else 1e-9)
