@@ -511,8 +511,9 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
     `for p in parameters: p.data += -lr * p.grad` in one call.
 
     data, grads: sequences of float arrays, pairwise of one shape and dtype;
-    each data array must be C-contiguous and writable (it is updated in
-    place).  Every pair is checked before any is updated.
+    each data array must be writable (it is updated in place; a strided or
+    Fortran-ordered one through a contiguous copy written back).  Every pair
+    is checked before any is updated.
 
     update_ratios: None, or a float64 array of shape (len(data),) that
     receives the lecture's update:data ratio of each parameter,
@@ -543,9 +544,8 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
         d = <cnp.ndarray>data[i]
         if cnp.PyArray_TYPE(d) != cnp.NPY_FLOAT32 and cnp.PyArray_TYPE(d) != cnp.NPY_FLOAT64:
             raise TypeError(f"data[{i}] must have dtype float32 or float64, got {d.dtype}")
-        if not (cnp.PyArray_ISCARRAY(d) and cnp.PyArray_ISNOTSWAPPED(d)):
-            raise ValueError(f"data[{i}] must be C-contiguous, native and writable: it is "
-                             f"updated in place")
+        if not d.flags.writeable:
+            raise ValueError(f"data[{i}] is read-only, but it is updated in place")
         g = _float_array(grads[i], f"grads[{i}]", d.ndim, d, f"data[{i}]")
         if (<object>g).shape != (<object>d).shape:
             raise ValueError(f"grads[{i}] must have the shape of data[{i}] "
@@ -554,12 +554,14 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
             raise ValueError(f"data[{i}] has {d.size} element(s): an update:data ratio "
                              f"needs a std over at least 2")
         pairs.append((d, g))
+    cdef cnp.ndarray target
     cdef void *pd
     cdef void *pg
     cdef int64_t n
     cdef double m[4]
     cdef double *pm = m if ratios is not None else NULL
-    for i, (d, g) in enumerate(pairs):
+    for i, (target, g) in enumerate(pairs):
+        d = _contiguous(target)
         pd, pg, n = cnp.PyArray_DATA(d), cnp.PyArray_DATA(g), cnp.PyArray_SIZE(d)
         if n == 0:
             continue
@@ -568,6 +570,8 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
                 mmf_sgd_update_f32(<float *>pd, <float *>pg, n, <float>rate, pm)
             else:
                 mmf_sgd_update_f64(<double *>pd, <double *>pg, n, rate, pm)
+        if d is not target:                 # updated in a contiguous copy
+            target[...] = d
         if ratios is not None:
             ratios[i] = _log10_ratio(rate, m, n)
 

@@ -258,15 +258,26 @@ def test_sgd_update_checks_every_pair_before_updating():
             ops.sgd_update(data, grads, 0.1)
         for d in data:
             np.testing.assert_array_equal(d, 1)
-    strided = np.ones(6, F32)[::2]
-    with pytest.raises(ValueError, match=r"data\[0\]"):
-        ops.sgd_update([strided], [np.ones(3, F32)], 0.1)
     frozen = np.ones(3, F32)
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match=r"data\[0\]"):
         ops.sgd_update([frozen], [np.ones(3, F32)], 0.1)
     with pytest.raises(ValueError, match="lr"):
         ops.sgd_update(data, [np.ones(3, F32), np.ones((2, 2), F32)], float("nan"))
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided", "byteswapped"])
+def test_sgd_update_of_odd_layouts_in_place(layout):
+    rng = np.random.default_rng(6)
+    d = rng.standard_normal((5, 4))
+    g = rng.standard_normal((5, 4))
+    target = odd_layouts(d)[layout]
+    ratios = np.zeros(1)
+    ops.sgd_update([target], [odd_layouts(g)[layout]], 0.5, update_ratios=ratios)
+    np.testing.assert_allclose(target, d - 0.5 * g, rtol=1e-15)
+    expected = np.zeros(1)
+    ref.sgd_update([d.copy()], [g], 0.5, update_ratios=expected)
+    np.testing.assert_allclose(ratios, expected, rtol=1e-12)
 
 
 def test_sgd_update_ratios_checked():

@@ -1,0 +1,234 @@
+"""Training step of the lecture's deep net: makemore_fast against PyTorch eager.
+
+    python benchmarks/bench_train_step.py                # step time, batch 32
+    python benchmarks/bench_train_step.py --full         # + 200k-step runs with losses
+
+makemore_fast runs `makemore_fast.train` (the whole step: minibatch, forward,
+cross-entropy, backward, SGD update).  The PyTorch side, when torch is
+installed, runs the lecture's own loop: its hand-written Linear / BatchNorm1d
+/ Tanh classes on torch tensors, `F.cross_entropy`, `loss.backward()` and
+`p.data += -lr * p.grad`, and the same loop over torch.nn modules.  Both
+sides start from the same initial weights (lecture_mlp, seed 42).
+
+Step times are the median over `--repeats` timed blocks of `--steps` steps,
+the implementations interleaved; the machine's load moves them, so compare
+ratios measured in one run.
+"""
+import argparse
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import makemore_fast as mf
+
+
+# ----------------------------------------------------------------------------
+# the PyTorch side: the lecture's classes, verbatim in spirit
+
+def lecture_layers(model, torch):
+    """The lecture's (C, layers) holding a copy of `model`'s weights."""
+
+    class Linear:
+        def __init__(self, weight):
+            self.weight = torch.tensor(weight)
+            self.bias = None
+
+        def __call__(self, x):
+            self.out = x @ self.weight
+            return self.out
+
+        def parameters(self):
+            return [self.weight]
+
+    class BatchNorm1d:
+        def __init__(self, gamma, beta, eps=1e-5, momentum=0.1):
+            self.eps, self.momentum, self.training = eps, momentum, True
+            self.gamma, self.beta = torch.tensor(gamma), torch.tensor(beta)
+            self.running_mean = torch.zeros(len(gamma))
+            self.running_var = torch.ones(len(gamma))
+
+        def __call__(self, x):
+            if self.training:
+                xmean = x.mean(0, keepdim=True)
+                xvar = x.var(0, keepdim=True)
+            else:
+                xmean, xvar = self.running_mean, self.running_var
+            xhat = (x - xmean) / torch.sqrt(xvar + self.eps)
+            self.out = self.gamma * xhat + self.beta
+            if self.training:
+                with torch.no_grad():
+                    self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * xmean
+                    self.running_var = (1 - self.momentum) * self.running_var + self.momentum * xvar
+            return self.out
+
+        def parameters(self):
+            return [self.gamma, self.beta]
+
+    class Tanh:
+        def __call__(self, x):
+            self.out = torch.tanh(x)
+            return self.out
+
+        def parameters(self):
+            return []
+
+    layers = []
+    for layer in model.layers[1:]:
+        if isinstance(layer, mf.Linear):
+            layers.append(Linear(layer.weight.data))
+        elif isinstance(layer, mf.BatchNorm1d):
+            layers.append(BatchNorm1d(layer.gamma.data, layer.beta.data))
+        else:
+            layers.append(Tanh())
+    return torch.tensor(model.layers[0].weight.data), layers
+
+
+class LectureLoop:
+    """The lecture's training loop, one call = `steps` steps."""
+
+    def __init__(self, model, Xtr, Ytr, torch, modules=False, seed=42):
+        import torch.nn.functional as F
+        self.torch, self.F = torch, F
+        self.Xtr, self.Ytr = torch.from_numpy(Xtr), torch.from_numpy(Ytr)
+        self.g = torch.Generator().manual_seed(seed)
+        if modules:          # the same loop over torch.nn modules
+            self.net = mf.interop.to_torch(model)
+            self.parameters = list(self.net.parameters())
+        else:
+            C, self.layers = lecture_layers(model, torch)
+            self.C = C
+            self.parameters = [C] + [p for layer in self.layers for p in layer.parameters()]
+            self.net = self._forward
+        for p in self.parameters:
+            p.requires_grad = True
+        self.i = 0
+        self.lossi = []
+
+    def _forward(self, Xb):
+        emb = self.C[Xb]
+        x = emb.view(emb.shape[0], -1)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def run(self, steps, batch_size=32, decay_step=150_000):
+        torch, F = self.torch, self.F
+        for _ in range(steps):
+            ix = torch.randint(0, self.Xtr.shape[0], (batch_size,), generator=self.g)
+            Xb, Yb = self.Xtr[ix], self.Ytr[ix]
+            logits = self.net(Xb)
+            loss = F.cross_entropy(logits, Yb)
+            for p in self.parameters:
+                p.grad = None
+            loss.backward()
+            lr = 0.1 if self.i < decay_step else 0.01
+            for p in self.parameters:
+                p.data += -lr * p.grad
+            self.lossi.append(loss.log10().item())
+            self.i += 1
+
+    def split_loss(self, X, Y):
+        torch = self.torch
+        with torch.no_grad():
+            if isinstance(self.net, torch.nn.Module):
+                self.net.eval()
+                logits = self.net(torch.from_numpy(X))
+                self.net.train()
+            else:
+                for layer in self.layers:
+                    layer.training = False
+                logits = self._forward(torch.from_numpy(X))
+                for layer in self.layers:
+                    layer.training = True
+            return self.F.cross_entropy(logits, torch.from_numpy(Y)).item()
+
+
+# ----------------------------------------------------------------------------
+
+def fast_runner(Xtr, Ytr, seed=42):
+    model = mf.lecture_mlp(seed=seed)
+    rng = iter(range(10**9))
+
+    def run(steps):
+        mf.train(model, Xtr, Ytr, steps=steps, seed=next(rng), progress=False)
+    return model, run
+
+
+def time_steps(runners, steps, repeats):
+    """Median seconds per step of each runner, blocks interleaved."""
+    for run in runners.values():
+        run(max(steps // 10, 10))                          # warm up
+    times = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(steps)
+            times[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=2000, help="steps per timed block")
+    parser.add_argument("--repeats", type=int, default=5, help="timed blocks per side")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads (default: torch's own choice)")
+    parser.add_argument("--full", action="store_true",
+                        help="also train 200k steps on each side and report losses")
+    args = parser.parse_args(argv)
+
+    splits = mf.data.load_splits()
+    (Xtr, Ytr), (Xval, Yval) = splits.train, splits.val
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None and args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"torch {torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else '-'}"
+          f", {platform.machine()}")
+    model, fast = fast_runner(Xtr, Ytr)
+    runners = {"makemore_fast": fast}
+    if torch is not None:
+        runners["torch, lecture's classes"] = LectureLoop(model, Xtr, Ytr, torch).run
+        runners["torch, torch.nn modules"] = LectureLoop(model, Xtr, Ytr, torch,
+                                                         modules=True).run
+    per_step = time_steps(runners, args.steps, args.repeats)
+    base = per_step["makemore_fast"]
+    print(f"\ntraining step, lecture_mlp (47,024 params), batch 32, float32: "
+          f"median of {args.repeats} x {args.steps} steps")
+    for name, t in per_step.items():
+        ratio = "" if name == "makemore_fast" else f"   makemore_fast is {t / base:.1f}x faster"
+        print(f"  {name:28s} {t * 1e6:8.1f} us/step{ratio}")
+
+    if args.full:
+        full_runs(torch, Xtr, Ytr, Xval, Yval)
+    return 0
+
+
+def full_runs(torch, Xtr, Ytr, Xval, Yval, steps=200_000):
+    """The acceptance runs: 200k steps each side, wall time and losses."""
+    print(f"\nfull runs: {steps} steps, lr 0.1 then 0.01 from step 150k, seed 42")
+    model = mf.lecture_mlp(seed=42)
+    start = time.perf_counter()
+    mf.train(model, Xtr, Ytr, steps=steps, seed=42, progress=False)
+    wall = time.perf_counter() - start
+    print(f"  makemore_fast              {wall:7.1f} s   train "
+          f"{mf.split_loss(model, Xtr, Ytr):.4f}  val {mf.split_loss(model, Xval, Yval):.4f}")
+    if torch is None:
+        return
+    loop = LectureLoop(mf.lecture_mlp(seed=42), Xtr, Ytr, torch)
+    start = time.perf_counter()
+    loop.run(steps)
+    wall = time.perf_counter() - start
+    print(f"  torch, lecture's classes   {wall:7.1f} s   train "
+          f"{loop.split_loss(Xtr, Ytr):.4f}  val {loop.split_loss(Xval, Yval):.4f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The numbers the lecture looks at, read from the last forward and backward pass.
+
+Every function only reads what the layers kept (`layer.out` after a forward,
+`layer.out_grad` and `parameter.grad` after a backward), with vectorised
+NumPy (see `moments`), so each call is cheap enough to make every step.  All
+standard deviations are the unbiased ones (ddof=1), as `torch.Tensor.std()`
+printed them in the lecture; sums are accumulated in float64 whatever the
+model's dtype.
+
+Values are plain Python floats, shapes plain tuples, so the results print,
+compare and serialise (JSON) as they are.
+"""
+import numpy as np
+
+from ..nn import Tanh
+from .moments import mean_std_many
+
+DEFAULT_BINS = 100          # torch.histogram's default, what the lecture plotted
+SATURATION_THRESHOLD = 0.97  # the lecture's |t| > 0.97
+DEAD_THRESHOLD = 0.99        # the lecture's white-dots picture: |h| > 0.99
+
+
+def tanh_layers(model):
+    """[(index in model.layers, layer)] for every Tanh layer, in order."""
+    return [(i, layer) for i, layer in enumerate(model.layers) if isinstance(layer, Tanh)]
+
+
+def layer_name(layer):
+    """The name the lecture printed for a layer: its class name."""
+    return type(layer).__name__
+
+
+def activation_stats(model, threshold=SATURATION_THRESHOLD):
+    """One dict per Tanh layer: layer, name, mean, std, saturated_pct.
+
+    `saturated_pct` is the percentage of outputs with |t| > threshold.
+    """
+    layers = tanh_layers(model)
+    outs = [_output(i, layer) for i, layer in layers]
+    means, stds = mean_std_many(outs)
+    return [{"layer": i, "name": layer_name(layer), "mean": float(mean), "std": float(std),
+             "saturated_pct": 100.0 * int(np.count_nonzero(np.abs(t) > threshold)) / t.size}
+            for (i, layer), t, mean, std in zip(layers, outs, means, stds)]
+
+
+def gradient_stats(model):
+    """One dict per Tanh layer: layer, name, mean, std of its output's gradient."""
+    layers = tanh_layers(model)
+    means, stds = mean_std_many([_output_grad(i, layer) for i, layer in layers])
+    return [{"layer": i, "name": layer_name(layer), "mean": float(mean), "std": float(std)}
+            for (i, layer), mean, std in zip(layers, means, stds)]
+
+
+def weight_grad_stats(model):
+    """One dict per 2-D parameter, in parameters() order.
+
+    Keys: shape, mean, std (of the gradient), grad_data_ratio (grad std / data
+    std), plus index (position in parameters(), the lecture's legend) and name.
+    """
+    weights = [(k, p) for k, p in enumerate(model.parameters()) if p.data.ndim == 2]
+    means, stds = mean_std_many([_param_grad(k, p) for k, p in weights]
+                                + [p.data for _, p in weights])
+    n = len(weights)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = stds[:n] / stds[n:]
+    return [{"index": k, "name": p.name, "shape": tuple(p.data.shape), "mean": float(mean),
+             "std": float(std), "grad_data_ratio": float(ratio)}
+            for (k, p), mean, std, ratio in zip(weights, means, stds, ratios)]
+
+
+def dead_units(model, threshold=DEAD_THRESHOLD):
+    """One dict per Tanh layer: the units saturated for every example of the batch.
+
+    Keys: layer, name, units (the layer's width), dead (how many), indices
+    (their columns), pct.  Such a unit passes no gradient at all: the lecture's
+    white column in the |h| > 0.99 picture.
+    """
+    rows = []
+    for i, layer in tanh_layers(model):
+        t = _output(i, layer)
+        t = t.reshape(t.shape[0], -1)
+        dead = np.flatnonzero((np.abs(t) > threshold).all(axis=0))
+        rows.append({"layer": i, "name": layer_name(layer), "units": t.shape[1],
+                     "dead": int(dead.size), "indices": dead.tolist(),
+                     "pct": 100.0 * dead.size / t.shape[1]})
+    return rows
+
+
+def histogram(a, bins=DEFAULT_BINS):
+    """(density, bin edges) of all elements, as torch.histogram(a, bins, density=True).
+
+    The bins span [min, max] of the data; the density integrates to one.
+    """
+    return np.histogram(np.asarray(a).reshape(-1), bins=bins, density=True)
+
+
+def activation_histograms(model, bins=DEFAULT_BINS):
+    """One dict per Tanh layer: layer, name, density, edges of its output."""
+    return [_hist_row(i, layer, _output(i, layer), bins) for i, layer in tanh_layers(model)]
+
+
+def gradient_histograms(model, bins=DEFAULT_BINS):
+    """One dict per Tanh layer: layer, name, density, edges of its output's gradient."""
+    return [_hist_row(i, layer, _output_grad(i, layer), bins)
+            for i, layer in tanh_layers(model)]
+
+
+def weight_grad_histograms(model, bins=DEFAULT_BINS):
+    """One dict per 2-D parameter: index, name, shape, density, edges of its gradient."""
+    rows = []
+    for index, p in enumerate(model.parameters()):
+        if p.data.ndim == 2:
+            density, edges = histogram(_param_grad(index, p), bins)
+            rows.append({"index": index, "name": p.name, "shape": tuple(p.data.shape),
+                         "density": density, "edges": edges})
+    return rows
+
+
+def has_gradients(model):
+    """True when a backward pass has left its gradients: every Tanh layer's output
+    gradient and every 2-D parameter's gradient (what the gradient views read)."""
+    return (all(getattr(layer, "out_grad", None) is not None for _, layer in tanh_layers(model))
+            and all(p.grad is not None for p in model.parameters() if p.data.ndim == 2))
+
+
+def _hist_row(i, layer, values, bins):
+    density, edges = histogram(values, bins)
+    return {"layer": i, "name": layer_name(layer), "density": density, "edges": edges}
+
+
+def _output(i, layer):
+    t = getattr(layer, "out", None)
+    if t is None:
+        raise ValueError(f"layer {i} ({layer_name(layer)}) has no output: "
+                         "run a forward pass first")
+    return t
+
+
+def _output_grad(i, layer):
+    g = getattr(layer, "out_grad", None)
+    if g is None:
+        raise ValueError(f"layer {i} ({layer_name(layer)}) has no output gradient: "
+                         "run a backward pass first")
+    return g
+
+
+def _param_grad(index, p):
+    if p.grad is None:
+        raise ValueError(f"parameter {index} ({p.name}) has no gradient: "
+                         "run a backward pass first")
+    return p.grad

@@ -1,0 +1,276 @@
+"""The lecture's "PyTorch-ified" layers, running on makemore_fast's C kernels.
+
+Each class reads like its counterpart in "makemore part 3": calling a layer runs
+its forward pass and keeps the result in `.out`; `backward(dout)` returns the
+gradient for the layer's input and adds the gradients of its parameters into
+their `.grad` (torch's rule: gradients accumulate until `zero_grad()`).
+
+These classes are the layer-by-layer path, what a layer used on its own runs;
+`Sequential` sends runs of Linear -> BatchNorm1d -> Tanh through the fused
+kernels instead (see `fused.py`).
+
+Shapes: B batch, T context length, E embedding size, V vocabulary.
+"""
+import math
+
+import numpy as np
+
+from .. import ops
+from .parameter import (Parameter, accumulate_grad, as_generator, check_float_input,
+                        float_dtype, positive_int)
+
+
+class Layer:
+    """Base class: a `.training` flag, `parameters()`, `zero_grad()`, `config`.
+
+    Subclasses implement `__call__(x)` (forward, keeps `.out`), `backward(dout)`
+    and `infer(x)`: an eval-mode forward that records nothing (no `.out`, no
+    running-statistics update), used for evaluation and sampling.
+    """
+    training = True
+
+    def parameters(self):
+        """The layer's Parameters, in the lecture's order."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_parameters(self):
+        """(attribute name, Parameter) pairs."""
+        return []
+
+    def buffers(self):
+        """Non-trained state as {name: ndarray} (BatchNorm's running statistics)."""
+        return {}
+
+    def zero_grad(self):
+        """Forget the accumulated gradients (each `.grad` becomes None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    @property
+    def config(self):
+        """The constructor arguments, as a JSON-able dict with the class name as "type"."""
+        return {"type": type(self).__name__}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "type")
+        return f"{type(self).__name__}({args})"
+
+
+class Embedding(Layer):
+    """The lecture's table C with its flatten: idx (B, T) -> (B, T * embedding_dim).
+
+    The output is the concatenation of the T context characters' embeddings,
+    in order (the lecture's `C[Xb].view(B, -1)`, i.e. torch's Embedding then
+    Flatten).  `weight` is C, (num_embeddings, embedding_dim), initialised N(0, 1).
+    Its input is integer, so `backward` returns None.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, *, rng=None, dtype=np.float32):
+        self.num_embeddings = positive_int(num_embeddings, "num_embeddings")
+        self.embedding_dim = positive_int(embedding_dim, "embedding_dim")
+        self.dtype = float_dtype(dtype)
+        table = as_generator(rng).standard_normal((self.num_embeddings, self.embedding_dim))
+        self.weight = Parameter(table.astype(self.dtype), "weight")
+        self.out = None
+        self._idx = None
+
+    def __call__(self, idx):
+        self.out = ops.embedding_forward(self.weight.data, idx)
+        self._idx = idx
+        return self.out
+
+    def backward(self, dout):
+        accumulate_grad(self.weight,
+                        ops.embedding_backward(dout, self._idx, self.num_embeddings))
+        return None
+
+    def infer(self, idx):
+        return ops.embedding_forward(self.weight.data, idx)
+
+    def named_parameters(self):
+        return [("weight", self.weight)]
+
+    @property
+    def config(self):
+        return {"type": "Embedding", "num_embeddings": self.num_embeddings,
+                "embedding_dim": self.embedding_dim}
+
+
+class Linear(Layer):
+    """x (B, fan_in) @ weight (fan_in, fan_out) + bias: the lecture's layout.
+
+    weight ~ N(0, 1) * gain / sqrt(fan_in) (gain=calculate_gain("tanh") is the
+    lecture's Kaiming init for a tanh net); bias starts at zero.
+
+    Inside a fused run of a Sequential, `.out` (the pre-activation) is derived
+    on first access from what the kernel kept and the current parameters:
+    exact until the parameters are updated.
+    """
+
+    def __init__(self, fan_in, fan_out, bias=True, *, gain=1.0, rng=None,
+                 dtype=np.float32):
+        self.fan_in = positive_int(fan_in, "fan_in")
+        self.fan_out = positive_int(fan_out, "fan_out")
+        self.dtype = float_dtype(dtype)
+        w = as_generator(rng).standard_normal((self.fan_in, self.fan_out))
+        w *= float(gain) / math.sqrt(self.fan_in)
+        self.weight = Parameter(w.astype(self.dtype), "weight")
+        self.bias = Parameter(np.zeros(self.fan_out, self.dtype), "bias") if bias else None
+        self._out = None
+        self._source = None   # the fused run that computed this layer, if any
+        self._cache = None
+
+    @property
+    def out(self):
+        if self._out is None and self._source is not None:
+            self._out = self._source.linear_out()
+        return self._out
+
+    def __call__(self, x):
+        self._out, self._cache = ops.linear_forward(x, self.weight.data, self._bias())
+        self._source = None
+        return self._out
+
+    def backward(self, dout):
+        dx, dweight, dbias = ops.linear_backward(dout, self._cache)
+        accumulate_grad(self.weight, dweight)
+        if dbias is not None:
+            accumulate_grad(self.bias, dbias)
+        return dx
+
+    def infer(self, x):
+        return ops.linear_forward(x, self.weight.data, self._bias())[0]
+
+    def _bias(self):
+        return None if self.bias is None else self.bias.data
+
+    def named_parameters(self):
+        return [("weight", self.weight)] + ([("bias", self.bias)] if self.bias else [])
+
+    @property
+    def config(self):
+        return {"type": "Linear", "fan_in": self.fan_in, "fan_out": self.fan_out,
+                "bias": self.bias is not None}
+
+
+class BatchNorm1d(Layer):
+    """torch.nn.BatchNorm1d over (B, dim): gamma * xhat + beta.
+
+    Training normalises with the batch mean and biased variance and moves
+    running_mean / running_var (unbiased variance) by `momentum`, counting
+    the batches in num_batches_tracked; eval normalises with the running
+    statistics.  gamma starts at 1, beta at 0, running_var at 1.
+
+    Inside a fused run of a Sequential, `.out` is derived on first access from
+    what the kernel kept and the current gamma/beta: exact until the
+    parameters are updated.
+    """
+
+    def __init__(self, dim, eps=1e-5, momentum=0.1, *, dtype=np.float32):
+        self.dim = positive_int(dim, "dim")
+        self.eps = float(eps)
+        self.momentum = float(momentum)
+        if not 0.0 <= self.eps < math.inf:
+            raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
+        self.dtype = float_dtype(dtype)
+        self.gamma = Parameter(np.ones(self.dim, self.dtype), "gamma")
+        self.beta = Parameter(np.zeros(self.dim, self.dtype), "beta")
+        self.running_mean = np.zeros(self.dim, self.dtype)
+        self.running_var = np.ones(self.dim, self.dtype)
+        self.num_batches_tracked = 0
+        self._out = None
+        self._source = None
+        self._cache = None
+
+    @property
+    def out(self):
+        if self._out is None and self._source is not None:
+            self._out = self._source.bn_out()
+        return self._out
+
+    def __call__(self, x):
+        check_float_input(x, "x", self.dim, self.dtype)
+        B = x.shape[0]
+        if self.training:
+            if B < 2:
+                raise ValueError(f"BatchNorm1d needs a batch of at least 2 when training, "
+                                 f"got x of shape {x.shape}")
+            mean = x.mean(0)
+            var = x.var(0)                                   # biased: 1/B
+            m = self.momentum
+            self.running_mean *= 1.0 - m
+            self.running_mean += m * mean
+            self.running_var *= 1.0 - m
+            self.running_var += (m * B / (B - 1)) * var      # unbiased: 1/(B-1)
+            self.num_batches_tracked += 1
+        else:
+            mean, var = self.running_mean, self.running_var
+        invstd = 1.0 / np.sqrt(var + self.dtype.type(self.eps))
+        xhat = (x - mean) * invstd
+        self._out = self.gamma.data * xhat + self.beta.data
+        self._source = None
+        self._cache = (xhat, invstd, self.training)
+        return self._out
+
+    def backward(self, dout):
+        xhat, invstd, training = self._cache
+        accumulate_grad(self.gamma, (dout * xhat).sum(0))
+        accumulate_grad(self.beta, dout.sum(0))
+        dxhat = dout * self.gamma.data
+        if not training:
+            return dxhat * invstd                            # eval: an affine map
+        # The batch mean and variance depend on every row (the lecture's
+        # one-line BatchNorm backward).
+        B = dout.shape[0]
+        return (invstd / B) * (B * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0))
+
+    def infer(self, x):
+        check_float_input(x, "x", self.dim, self.dtype)
+        invstd = 1.0 / np.sqrt(self.running_var + self.dtype.type(self.eps))
+        return (x - self.running_mean) * (self.gamma.data * invstd) + self.beta.data
+
+    def named_parameters(self):
+        return [("gamma", self.gamma), ("beta", self.beta)]
+
+    def buffers(self):
+        return {"running_mean": self.running_mean, "running_var": self.running_var,
+                "num_batches_tracked": np.array(self.num_batches_tracked, np.int64)}
+
+    @property
+    def config(self):
+        return {"type": "BatchNorm1d", "dim": self.dim, "eps": self.eps,
+                "momentum": self.momentum}
+
+
+class Tanh(Layer):
+    """tanh, elementwise.  After backward, `.out_grad` is the gradient of `.out`
+    (the lecture's `layer.out.grad`)."""
+
+    def __init__(self):
+        self.out = None
+        self.out_grad = None
+
+    def __call__(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        self.out_grad = dout
+        return dout * (1.0 - self.out * self.out)
+
+    def infer(self, x):
+        return np.tanh(x)
+
+
+LAYER_TYPES = {cls.__name__: cls for cls in (Embedding, Linear, BatchNorm1d, Tanh)}
+
+
+def layer_from_config(spec, dtype):
+    """Build a layer (freshly initialised) from its `config` dict."""
+    spec = dict(spec)
+    cls = LAYER_TYPES.get(spec.pop("type", None))
+    if cls is None:
+        raise ValueError(f"unknown layer type in config: {spec!r}")
+    return cls(**spec) if cls is Tanh else cls(**spec, dtype=dtype)

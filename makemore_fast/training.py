@@ -1,0 +1,270 @@
+"""The lecture's training loop, evaluation and BatchNorm calibration.
+
+    history = train(model, Xtr, Ytr, eval_data=(Xdev, Ydev))
+    split_loss(model, Xdev, Ydev)
+
+One step is the lecture's: a random minibatch, forward, cross-entropy,
+zero_grad, backward, `p.data += -lr * p.grad`, with lr dropping to
+decayed_lr at lr_decay_step.
+"""
+import math
+import signal
+import sys
+import threading
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from . import ops
+from .nn import BatchNorm1d, cross_entropy
+
+EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
+EVAL_ROWS = 16_384       # rows per forward pass in split_loss (bounds memory)
+_PROGRESS_EVERY = 250    # steps between progress-bar refreshes
+_INDEX_CHUNK = 1024      # minibatches of indices drawn per call to the generator
+# Up to this batch size BLAS runs on one thread during training: the matrix
+# products of a step are too small to share (measured: no gain from a second
+# thread at batch 32, and a large loss when the other core is busy).
+SMALL_BATCH = 256
+
+
+@dataclass
+class TrainHistory:
+    """What `train` did.
+
+    loss: training loss of each step done, 1-D float64 (len = steps done).
+    val: [(steps done, validation loss)], every EVAL_EVERY steps and at the end.
+    update_ratios: None, or (steps, n_params) float64 of log10(lr * grad.std()
+        / data.std()) (unbiased stds, parameters() order) per step.
+    interrupted: True when Ctrl-C stopped the run early.
+    seconds: wall time of the loop.
+    """
+    loss: np.ndarray
+    val: list = field(default_factory=list)
+    update_ratios: np.ndarray = None
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def steps(self):
+        """Number of steps done."""
+        return len(self.loss)
+
+
+def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=150_000,
+          decayed_lr=0.01, seed=None, progress=True, eval_data=None, track_updates=False):
+    """Train `model` in place with the lecture's SGD loop; returns a TrainHistory.
+
+    X (N, block_size) int, Y (N,) int: the training examples; each step draws
+    batch_size of them uniformly with replacement from a Generator seeded
+    with `seed`.  The learning rate is `lr` for steps < lr_decay_step, then
+    `decayed_lr`.  `progress` shows a tqdm bar (stderr) with the running
+    loss; `eval_data=(Xval, Yval)` adds the validation loss every EVAL_EVERY
+    steps and at the end.  `track_updates=True` records the lecture's
+    update:data ratios (data after the update) into history.update_ratios,
+    measured by the update kernel in its own pass (nearly free); an object
+    with a `record(parameters, lr)` method is called instead, each step right
+    after the update, where the lecture tracked its `ud` (its `.ratios`, if it
+    has one, is returned as history.update_ratios).  The update is
+    `p.data += -lr * p.grad` for every parameter, in one C call
+    (ops.sgd_update).  Batches up to SMALL_BATCH run BLAS on one thread.
+
+    Ctrl-C stops after the current step and returns what was trained
+    (history.interrupted); a second Ctrl-C interrupts at once.  The model is
+    left in training mode.
+    """
+    X, Y = _examples(X, Y, "X", "Y")
+    steps = _count(steps, "steps")
+    batch_size = _count(batch_size, "batch_size")
+    lr_decay_step = _count(lr_decay_step, "lr_decay_step")
+    lr, decayed_lr = _rate(lr, "lr"), _rate(decayed_lr, "decayed_lr")
+    if batch_size == 0:
+        raise ValueError("batch_size must be >= 1, got 0")
+    if batch_size < 2 and any(isinstance(layer, BatchNorm1d) for layer in model.layers):
+        raise ValueError(f"batch_size must be >= 2 for a model with BatchNorm1d "
+                         f"(batch statistics need two examples), got {batch_size}")
+    if eval_data is not None:
+        try:
+            Xval, Yval = eval_data
+        except (TypeError, ValueError):
+            raise TypeError("eval_data must be a pair (X, Y)") from None
+        eval_data = _examples(Xval, Yval, "eval_data[0]", "eval_data[1]")
+    params = model.parameters()
+    recorder = _recorder(track_updates)
+    ratios = np.empty((steps, len(params))) if track_updates is True else None
+
+    rng = np.random.default_rng(seed)
+    losses = np.empty(steps)
+    history = TrainHistory(losses)
+    bar = tqdm(total=steps, desc="train", unit="step", disable=not progress,
+               dynamic_ncols=True)
+    model.train()
+    done, shown = 0, 0
+    start = time.perf_counter()
+    blas_threads = (threadpool_limits(1, user_api="blas") if batch_size <= SMALL_BATCH
+                    else nullcontext())
+    with bar, _StopOnInterrupt() as stop, blas_threads:
+        for i in range(steps):
+            if i % _INDEX_CHUNK == 0:
+                batches = rng.integers(0, len(X), size=(min(_INDEX_CHUNK, steps - i),
+                                                        batch_size))
+            ix = batches[i % _INDEX_CHUNK]
+            logits = model(X[ix])
+            loss, dlogits = cross_entropy(logits, Y[ix])
+            for p in params:
+                p.grad = None
+            model.backward(dlogits)
+            rate = lr if i < lr_decay_step else decayed_lr
+            _sgd(params, rate, None if ratios is None else ratios[i])
+            if recorder is not None:
+                recorder.record(params, rate)
+            losses[i] = loss
+            done = i + 1
+            if not bar.disable and (done - shown >= _PROGRESS_EVERY or done == steps):
+                bar.set_postfix(loss=f"{losses[shown:done].mean():.4f}", lr=rate,
+                                refresh=False)
+                bar.update(done - shown)
+                shown = done
+            if eval_data is not None and done % EVAL_EVERY == 0:
+                history.val.append((done, split_loss(model, *eval_data)))
+                if not bar.disable:
+                    bar.write(f"step {done:7d}: val loss {history.val[-1][1]:.4f}",
+                              file=sys.stderr)
+            if stop.requested:
+                history.interrupted = True
+                break
+    history.seconds = time.perf_counter() - start
+    history.loss = losses[:done]
+    if eval_data is not None and done and (not history.val or history.val[-1][0] != done):
+        history.val.append((done, split_loss(model, *eval_data)))
+    if ratios is not None:
+        history.update_ratios = ratios[:done]
+    elif recorder is not None and hasattr(recorder, "ratios"):
+        history.update_ratios = np.asarray(recorder.ratios)
+    return history
+
+
+def split_loss(model, X, Y):
+    """Mean cross-entropy of the model on (X, Y) in eval mode (running statistics).
+
+    Runs `model.infer` in chunks of EVAL_ROWS rows: nothing about the model
+    changes, not even the layers' `.out`.
+    """
+    X, Y = _examples(X, Y, "X", "Y")
+    total = 0.0
+    for s in range(0, len(X), EVAL_ROWS):
+        loss, _ = cross_entropy(model.infer(X[s:s + EVAL_ROWS]), Y[s:s + EVAL_ROWS])
+        total += loss * len(Y[s:s + EVAL_ROWS])
+    return total / len(X)
+
+
+def calibrate_batchnorm(model, X):
+    """Set every BatchNorm1d's running statistics from the whole of X, in place.
+
+    The lecture's pass after training: the mean and (unbiased) variance of
+    each BatchNorm's input over all of X, the earlier BatchNorms already
+    using their calibrated statistics, so that eval mode then normalises
+    exactly as one batch of all of X would.
+    """
+    X = _indices(X, "X", 2)
+    if len(X) < 2:
+        raise ValueError("calibrate_batchnorm needs at least 2 examples")
+    h = X
+    for layer in model.layers:
+        if isinstance(layer, BatchNorm1d):
+            layer.running_mean[...] = h.mean(0, dtype=np.float64)
+            layer.running_var[...] = h.var(0, ddof=1, dtype=np.float64)
+        h = layer.infer(h)
+
+
+def _sgd(params, lr, ratios=None):
+    """p.data += -lr * p.grad for every parameter with a gradient, in one C call.
+
+    ratios: None, or a row that receives each parameter's update:data ratio
+    (-inf for a parameter without a gradient: it is not updated).
+    """
+    have = [k for k, p in enumerate(params) if p.grad is not None]
+    got = None if ratios is None else np.empty(len(have))
+    if have:
+        ops.sgd_update([params[k].data for k in have], [params[k].grad for k in have], lr,
+                       update_ratios=got)
+    if ratios is not None:
+        ratios[:] = -np.inf
+        ratios[have] = got
+
+
+def _recorder(track_updates):
+    """The object whose record(parameters, lr) the loop calls each step, or None
+    (track_updates=True is measured by the update kernel itself)."""
+    if track_updates is True or track_updates is False or track_updates is None:
+        return None
+    if callable(getattr(track_updates, "record", None)):
+        return track_updates
+    raise TypeError("track_updates must be True, False or an object with a "
+                    "record(parameters, lr) method")
+
+
+class _StopOnInterrupt:
+    """Turn the first Ctrl-C into a request (`.requested`) the loop checks between
+    steps, so a step is never cut in half; a second Ctrl-C raises at once.
+    Only the main thread receives signals: elsewhere this does nothing."""
+
+    def __enter__(self):
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def _examples(X, Y, xname, yname):
+    """Check (X, Y): X 2-D integer (N, T), Y 1-D integer (N,); as int64."""
+    X, Y = _indices(X, xname, 2), _indices(Y, yname, 1)
+    if len(X) != len(Y):
+        raise ValueError(f"{xname} has {len(X)} rows but {yname} has {len(Y)}")
+    return X, Y
+
+
+def _indices(a, name, ndim):
+    """A non-empty integer array of `ndim` dimensions, as C-contiguous int64."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must have an integer dtype, got {a.dtype}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    if len(a) == 0:
+        raise ValueError(f"{name} is empty")
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _count(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
+def _rate(value, name):
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    if not (rate > 0 and math.isfinite(rate)):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return rate

@@ -1,0 +1,162 @@
+"""Checkpoints: round trip, atomic writes, and clear errors for damaged or foreign files."""
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import makemore_fast as mf
+from makemore_fast import checkpoint
+
+
+@pytest.fixture
+def model():
+    splits = mf.data.load_splits()
+    m = mf.lecture_mlp(n_hidden=24, n_layers=2, seed=0)
+    mf.train(m, *splits.train, steps=30, seed=0, progress=False)
+    m.vocab = splits.vocab
+    return m
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_trip(tmp_path, dtype):
+    m = mf.single_layer_bn_mlp(seed=1, dtype=dtype)
+    m.layers[2].running_mean[:] = np.arange(200)
+    m.layers[2].num_batches_tracked = 17
+    m.vocab = mf.data.NAMES_VOCAB
+    path = tmp_path / "model.npz"
+    mf.save(m, path)
+    loaded = mf.load(path)
+    assert loaded.config == m.config and loaded.vocab == m.vocab
+    assert loaded.layers[2].num_batches_tracked == 17
+    for key, value in m.state_dict().items():
+        restored = loaded.state_dict()[key]
+        assert restored.dtype == value.dtype
+        np.testing.assert_array_equal(restored, value)
+    X = np.random.default_rng(0).integers(0, 27, (10, 3))
+    np.testing.assert_array_equal(loaded.infer(X), m.infer(X))
+    assert mf.sample(loaded, 5, seed=3) == mf.sample(m, 5, seed=3)
+
+
+def test_model_without_vocab(tmp_path):
+    path = tmp_path / "m.npz"
+    mf.save(mf.lecture_mlp(seed=0), path)
+    assert mf.load(path).vocab is None
+
+
+def test_exact_path_and_file_mode(tmp_path, model):
+    path = tmp_path / "ckpt"
+    mf.save(model, path)
+    assert path.exists() and not (tmp_path / "ckpt.npz").exists()
+    assert os.stat(path).st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]      # no temporary left
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path, model, monkeypatch):
+    path = tmp_path / "model.npz"
+    mf.save(model, path)
+    before = path.read_bytes()
+
+    def broken_savez(f, **arrays):
+        f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint.np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        mf.save(model, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def damaged(tmp_path, model, kind):
+    """Write one kind of bad file; return its path."""
+    path = tmp_path / "bad.npz"
+    good = tmp_path / "good.npz"
+    mf.save(model, good)
+    raw = good.read_bytes()
+    arrays = dict(np.load(good))
+    meta = json.loads(str(arrays["__meta__"]))
+    if kind == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "random":
+        path.write_bytes(np.random.default_rng(0).bytes(4096))
+    elif kind == "text":
+        path.write_text("emma\nolivia\n")
+    elif kind == "npy":
+        with open(path, "wb") as f:
+            np.save(f, np.zeros(3))
+    elif kind == "foreign":
+        np.savez(path, weights=np.zeros(3))
+    elif kind == "pickled":
+        np.savez(path, __meta__=np.array([{"a": 1}], dtype=object))
+    elif kind == "bad_json":
+        arrays["__meta__"] = np.array("{not json")
+        np.savez(path, **arrays)
+    elif kind == "wrong_format":
+        meta["format"] = "something.else"
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        np.savez(path, **arrays)
+    elif kind == "future_version":
+        meta["version"] = 99
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        np.savez(path, **arrays)
+    elif kind == "huge_config":
+        meta["config"]["layers"][0]["num_embeddings"] = 10**12
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        np.savez(path, **arrays)
+    elif kind == "missing_array":
+        del arrays["layers.1.weight"]
+        np.savez(path, **arrays)
+    elif kind == "wrong_shape":
+        arrays["layers.1.weight"] = arrays["layers.1.weight"][:, :-1]
+        np.savez(path, **arrays)
+    elif kind == "bad_vocab":
+        meta["vocab"] = "abc"
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        np.savez(path, **arrays)
+    elif kind == "corrupt_member":
+        buf = bytearray(raw)
+        start = raw.index(b"layers.1.weight.npy") + 100
+        buf[start:start + 200] = b"\x00" * 200
+        path.write_bytes(bytes(buf))
+    return path
+
+
+@pytest.mark.parametrize("kind", [
+    "truncated", "empty", "random", "text", "npy", "foreign", "pickled", "bad_json",
+    "wrong_format", "future_version", "huge_config", "missing_array", "wrong_shape",
+    "bad_vocab", "corrupt_member"])
+def test_damaged_or_foreign_files_raise_value_error(tmp_path, model, kind):
+    path = damaged(tmp_path, model, kind)
+    with pytest.raises(ValueError, match=str(path).replace("\\", "\\\\")):
+        mf.load(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        mf.load(tmp_path / "nope.npz")
+
+
+def test_checkpoint_is_a_plain_npz(tmp_path, model):
+    """Readable without makemore_fast: named arrays plus a JSON string."""
+    path = tmp_path / "m.npz"
+    mf.save(model, path)
+    with zipfile.ZipFile(path) as z:
+        assert "layers.1.weight.npy" in z.namelist()
+    meta = json.loads(str(np.load(path)["__meta__"]))
+    assert meta["vocab"] == ".abcdefghijklmnopqrstuvwxyz"
+    assert meta["config"]["layers"][0]["type"] == "Embedding"
+
+
+def test_custom_layers_are_refused_before_writing(tmp_path):
+    class Double(mf.Layer):
+        def __call__(self, x):
+            return 2 * x
+
+    model = mf.Sequential([mf.Linear(3, 2), Double()])
+    with pytest.raises(ValueError, match="Double"):
+        mf.save(model, tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []
