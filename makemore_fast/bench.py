@@ -86,6 +86,37 @@ def tracking_overhead(shapes=((32, 100, 100), (32, 30, 100), (4096, 512, 512)),
     return rows
 
 
+def train_step_tracking(steps=500, repeats=5, stream=sys.stdout):
+    """One training step of the lecture's deep net (batch 32, through `train`):
+    without diagnostics, with the kernels' per-step statistics
+    (model.track_stats()), and with those plus the update:data ratios
+    (track_updates=True)."""
+    from .data import load_splits
+    from .models import lecture_mlp
+    from .training import train
+    X, Y = load_splits().train
+    configs = {"off": (False, False), "track_stats": (True, False),
+               "track_stats + track_updates": (True, True)}
+    models = {name: lecture_mlp(seed=0).track_stats(stats) for name, (stats, _) in
+              configs.items()}
+    samples = {name: [] for name in configs}
+    for r in range(repeats + 1):                     # the first round warms up
+        for name, (_, updates) in configs.items():
+            h = train(models[name], X, Y, steps=steps, seed=r, progress=False,
+                      track_updates=updates)
+            if r:
+                samples[name].append(h.seconds / steps)
+    base = float(np.median(samples["off"]))
+    print(f"{'training step, lecture_mlp, batch 32':<40} {'µs/step':>9} {'overhead':>9}",
+          file=stream)
+    rows = []
+    for name in configs:
+        t = float(np.median(samples[name]))
+        rows.append({"config": name, "us_per_step": t * 1e6, "overhead": t / base - 1})
+        print(f"{name:<40} {t * 1e6:>9.1f} {t / base - 1:>8.1%}", file=stream, flush=True)
+    return rows
+
+
 def linear_case(B, K, N, dtype=np.float32, activation="tanh"):
     """Linear (+ bias) -> tanh, forward + backward."""
     rng = np.random.default_rng(1)
@@ -318,6 +349,8 @@ def main(argv=None):
                "rows": run(args.large, args.repeats, info["sgemm_peak_gflops"])}
     print()
     results["tracking"] = tracking_overhead(repeats=args.repeats)
+    print()
+    results["train_step_tracking"] = train_step_tracking()
     if args.threads:
         print()
         results["threads"] = thread_scaling()

@@ -176,15 +176,16 @@ assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
 assert "matplotlib.pyplot" not in sys.modules
 print("ok")
 """
+    # cwd: not the source tree, whose package has no compiled extension
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, cwd=tmp_path)
     assert out.stdout.strip() == "ok", out.stderr
     png_size(tmp_path / "x.png")
 
 
-def test_importing_the_statistics_does_not_import_matplotlib():
+def test_importing_the_statistics_does_not_import_matplotlib(tmp_path):
     code = ("import sys, makemore_fast.diagnostics as D; "
             "print('matplotlib' in sys.modules); D.report; print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, cwd=tmp_path)
     assert out.stdout.split() == ["False", "True"], out.stderr

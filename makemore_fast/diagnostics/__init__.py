@@ -3,6 +3,8 @@
 Statistics of the last forward/backward pass (cheap enough for every step):
     activation_stats, gradient_stats, weight_grad_stats, dead_units,
     histogram, activation_histograms, gradient_histograms, weight_grad_histograms
+Statistics over every step, accumulated by the kernels (model.track_stats()):
+    tracked_stats
 The lecture's printed lines:            format_stats, print_stats
 The update:data ratio over training:    UpdateTracker, update_ratios
 Findings instead of eyeballing:         health_check, Finding
@@ -17,7 +19,8 @@ import importlib
 from .health import Finding, health_check
 from .printing import format_stats, print_stats
 from .stats import (activation_histograms, activation_stats, dead_units, gradient_histograms,
-                    gradient_stats, histogram, weight_grad_histograms, weight_grad_stats)
+                    gradient_stats, histogram, tracked_stats, weight_grad_histograms,
+                    weight_grad_stats)
 from .updates import UpdateTracker, update_ratios
 
 # Loaded on first access so that importing the statistics (say, from a
@@ -33,7 +36,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "activation_stats", "gradient_stats", "weight_grad_stats", "dead_units",
+    "activation_stats", "gradient_stats", "weight_grad_stats", "dead_units", "tracked_stats",
     "histogram", "activation_histograms", "gradient_histograms", "weight_grad_histograms",
     "format_stats", "print_stats", "UpdateTracker", "update_ratios",
     "health_check", "Finding", *_LAZY,

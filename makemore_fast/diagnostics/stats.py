@@ -43,6 +43,38 @@ def activation_stats(model, threshold=SATURATION_THRESHOLD):
             for (i, layer), t, mean, std in zip(layers, outs, means, stds)]
 
 
+def tracked_stats(model):
+    """One dict per Tanh layer, over every step since `model.track_stats()`.
+
+    Keys: layer, name, steps-worth of elements `count` (outputs) and
+    `grad_count` (gradients), mean, std, saturated_pct of the outputs and
+    grad_mean, grad_std of their gradients (NaN before any such pass).
+    The sums were accumulated by the kernels at every step, so this costs
+    nothing to read; stds are unbiased, from sums in float64.
+    """
+    rows = []
+    for i, layer in tanh_layers(model):
+        if layer.stats is None:
+            raise ValueError(f"layer {i} (Tanh) is not tracking statistics: call "
+                             f"model.track_stats() before training")
+        s, (n, n_grad) = layer.stats, layer.stats_count
+        mean, std = _mean_std(s[0], s[1], n)
+        grad_mean, grad_std = _mean_std(s[3], s[4], n_grad)
+        rows.append({"layer": i, "name": layer_name(layer), "count": int(n),
+                     "grad_count": int(n_grad), "mean": mean, "std": std,
+                     "saturated_pct": 100.0 * s[2] / n if n else float("nan"),
+                     "grad_mean": grad_mean, "grad_std": grad_std})
+    return rows
+
+
+def _mean_std(total, total_sq, n):
+    """Mean and unbiased std from a sum and a sum of squares over n values."""
+    if n < 2:
+        return (total / n if n else float("nan")), float("nan")
+    mean = total / n
+    return float(mean), float(np.sqrt(max(total_sq - total * mean, 0.0) / (n - 1)))
+
+
 def gradient_stats(model):
     """One dict per Tanh layer: layer, name, mean, std of its output's gradient."""
     layers = tanh_layers(model)

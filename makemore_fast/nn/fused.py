@@ -48,20 +48,25 @@ class FusedRun:
         self.activation = "tanh" if tanh is not None else None
         self.cache = None
 
-    def _forward(self, x, training):
+    def _forward(self, x, training, stats=None):
         lin, bn = self.linear, self.bn
         bias = None if lin.bias is None else lin.bias.data
+        saturation = self.tanh.saturation if self.tanh is not None else 0.97
         if bn is None:
-            return ops.linear_forward(x, lin.weight.data, bias, self.activation)
+            return ops.linear_forward(x, lin.weight.data, bias, self.activation,
+                                      stats=stats, saturation=saturation)
         return ops.linear_bn_tanh_forward(
             x, lin.weight.data, bn.gamma.data, bn.beta.data, bn.running_mean,
             bn.running_var, bias=bias, training=training, momentum=bn.momentum,
-            eps=bn.eps, activation=self.activation)
+            eps=bn.eps, activation=self.activation, stats=stats, saturation=saturation)
 
     def __call__(self, x):
         lin, bn, tanh = self.linear, self.bn, self.tanh
         training = bn is not None and bn.training
-        out, self.cache = self._forward(x, training)
+        stats = tanh.stats if tanh is not None else None     # per-step tracking, in C
+        out, self.cache = self._forward(x, training, stats)
+        if stats is not None:
+            tanh.count_stats(out, None, accumulated=True)
         if training:
             bn.num_batches_tracked += 1
         # Record .out as the layer-by-layer path would; inner outputs are lazy.
@@ -80,6 +85,7 @@ class FusedRun:
         lin, bn = self.linear, self.bn
         if self.tanh is not None:
             self.tanh.out_grad = dout
+            self.tanh.count_stats(None, dout, accumulated=self.cache.stats is not None)
         if bn is None:
             dx, dweight, dbias = ops.linear_backward(dout, self.cache)
         else:

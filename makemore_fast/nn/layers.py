@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .. import ops
+from .. import ops, reference
 from .parameter import (Parameter, accumulate_grad, as_generator, check_float_input,
                         float_dtype, positive_int)
 
@@ -246,19 +246,51 @@ class BatchNorm1d(Layer):
 
 class Tanh(Layer):
     """tanh, elementwise.  After backward, `.out_grad` is the gradient of `.out`
-    (the lecture's `layer.out.grad`)."""
+    (the lecture's `layer.out.grad`).
+
+    Per-step statistics (Sequential.track_stats): while `.stats` is a float64
+    array of 5, every forward adds [sum t, sum t^2, count |t| > saturation]
+    and every backward [sum g, sum g^2] of its output gradient g (the fused
+    kernels do it in C); `.stats_count` counts the elements [outputs,
+    gradients] seen.  makemore_fast.diagnostics.tracked_stats reads them.
+    """
 
     def __init__(self):
         self.out = None
         self.out_grad = None
+        self.stats = None
+        self.stats_count = None
+        self.saturation = 0.97
 
     def __call__(self, x):
         self.out = np.tanh(x)
+        self.count_stats(self.out, None)
         return self.out
 
     def backward(self, dout):
         self.out_grad = dout
+        self.count_stats(None, dout)
         return dout * (1.0 - self.out * self.out)
+
+    def track_stats(self, enabled=True, saturation=0.97):
+        """Start (from zero) or stop accumulating per-step statistics."""
+        self.stats = np.zeros(5) if enabled else None
+        self.stats_count = np.zeros(2, dtype=np.int64) if enabled else None
+        self.saturation = float(saturation)
+
+    def count_stats(self, out, dout, accumulated=False):
+        """Account for a forward output and/or a backward gradient; with
+        `accumulated` the kernel already added their sums into `.stats`."""
+        if self.stats is None:
+            return
+        if out is not None:
+            if not accumulated:
+                reference.track_output(self.stats, out, self.saturation)
+            self.stats_count[0] += out.size
+        if dout is not None:
+            if not accumulated:
+                reference.track_gradient(self.stats, dout)
+            self.stats_count[1] += dout.size
 
     def infer(self, x):
         return np.tanh(x)

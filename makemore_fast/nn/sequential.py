@@ -2,7 +2,7 @@
 import numpy as np
 
 from .fused import plan
-from .layers import Embedding, Layer, Linear, layer_from_config
+from .layers import Embedding, Layer, Linear, Tanh, layer_from_config
 from .parameter import float_dtype
 
 
@@ -80,6 +80,16 @@ class Sequential:
         """(name, Parameter) pairs, names as "layers.{index}.{attribute}"."""
         return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers)
                 for name, p in layer.named_parameters()]
+
+    def track_stats(self, enabled=True, saturation=0.97):
+        """Accumulate every Tanh layer's activation and gradient statistics at
+        every step, from zero (the fused kernels add them in C while the data
+        is in cache); read them with makemore_fast.diagnostics.tracked_stats.
+        `enabled=False` stops. Returns self."""
+        for layer in self.layers:
+            if isinstance(layer, Tanh):
+                layer.track_stats(enabled, saturation)
+        return self
 
     def zero_grad(self):
         """Forget the accumulated gradients (each `.grad` becomes None, as torch)."""
