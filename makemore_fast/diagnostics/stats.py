@@ -62,7 +62,7 @@ def tracked_stats(model):
         grad_mean, grad_std = _mean_std(s[3], s[4], n_grad)
         rows.append({"layer": i, "name": layer_name(layer), "count": int(n),
                      "grad_count": int(n_grad), "mean": mean, "std": std,
-                     "saturated_pct": 100.0 * s[2] / n if n else float("nan"),
+                     "saturated_pct": float(100.0 * s[2] / n) if n else float("nan"),
                      "grad_mean": grad_mean, "grad_std": grad_std})
     return rows
 
