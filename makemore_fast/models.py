@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .nn import BatchNorm1d, Embedding, Linear, Sequential, Tanh, calculate_gain
-from .nn.parameter import positive_int
+from .nn.parameter import checked_int, positive_int
 
 
 def lecture_mlp(vocab_size=27, block_size=3, n_embd=10, n_hidden=100, n_layers=5,
@@ -30,7 +30,7 @@ def lecture_mlp(vocab_size=27, block_size=3, n_embd=10, n_hidden=100, n_layers=5
     gain = calculate_gain("tanh")
     layers = [Embedding(vocab_size, n_embd, rng=rng, dtype=dtype)]
     fan_in = n_embd * block_size
-    for _ in range(_non_negative(n_layers, "n_layers")):
+    for _ in range(checked_int(n_layers, "n_layers", 0)):
         layers += [Linear(fan_in, n_hidden, bias=False, gain=gain, rng=rng, dtype=dtype),
                    BatchNorm1d(n_hidden, dtype=dtype), Tanh()]
         fan_in = n_hidden
@@ -69,10 +69,3 @@ def _check_sizes(**sizes):
     for name, value in sizes.items():
         positive_int(value, name)
 
-
-def _non_negative(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from . import ops
 from .nn import BatchNorm1d, cross_entropy
+from .nn.parameter import checked_int
 
 EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
 EVAL_ROWS = 16_384       # rows per forward pass in split_loss (bounds memory)
@@ -78,9 +79,9 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     left in training mode.
     """
     X, Y = _examples(X, Y, "X", "Y")
-    steps = _count(steps, "steps")
-    batch_size = _count(batch_size, "batch_size")
-    lr_decay_step = _count(lr_decay_step, "lr_decay_step")
+    steps = checked_int(steps, "steps", 0)
+    batch_size = checked_int(batch_size, "batch_size", 0)
+    lr_decay_step = checked_int(lr_decay_step, "lr_decay_step", 0)
     lr, decayed_lr = _rate(lr, "lr"), _rate(decayed_lr, "decayed_lr")
     if batch_size == 0:
         raise ValueError("batch_size must be >= 1, got 0")
@@ -250,14 +251,6 @@ def _indices(a, name, ndim):
     if len(a) == 0:
         raise ValueError(f"{name} is empty")
     return np.ascontiguousarray(a, dtype=np.int64)
-
-
-def _count(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
 
 
 def _rate(value, name):

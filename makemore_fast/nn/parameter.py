@@ -94,13 +94,18 @@ def as_generator(rng):
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-def positive_int(value, name):
-    """`value` as an int >= 1, or a TypeError/ValueError naming `name`."""
+def checked_int(value, name, minimum):
+    """`value` as an int >= minimum, or a TypeError/ValueError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def positive_int(value, name):
+    """`value` as an int >= 1, or a TypeError/ValueError naming `name`."""
+    return checked_int(value, name, 1)
 
 
 def check_float_input(x, name, dim, dtype):
