@@ -15,7 +15,7 @@ thread count changes.
 """
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from . import ops  # noqa: F401  (loads the kernels' BLAS and OpenMP runtimes)
+from . import ops  # noqa: F401  (loads the BLAS and OpenMP runtimes the limits apply to)
 
 def set_num_threads(n):
     """Use `n` threads for BLAS and OpenMP from now on (in this Python thread)."""
