@@ -33,34 +33,4 @@
  * double accumulators live on the stack: no workspace, no allocation. */
 #define MMF_COLS 256
 
-/* Threads (OpenMP, when the build has it) share work only when there is
- * enough of it: a (B, N) tile pass of at least this many elements.  Below it
- * a parallel region costs more than it saves (and its waiting threads would
- * compete with BLAS's). */
-#define MMF_PARALLEL_MIN (1 << 18)
-
-#ifdef _OPENMP
-#include <omp.h>
-#define MMF_PARALLEL_FOR(cond) _Pragma(MMF_STR(omp parallel for schedule(static) if(cond)))
-static inline int mmf_max_threads(void) { return omp_get_max_threads(); }
-#else
-#define MMF_PARALLEL_FOR(cond)
-static inline int mmf_max_threads(void) { return 1; }
-#endif
-
-/* Width of the column tiles for a (B, N) pass: MMF_COLS, or narrower so that
- * each thread gets a tile when the pass is worth sharing.  Every column is
- * still summed by one thread in row order, so results do not depend on the
- * number of threads. */
-static inline int mmf_tile_width(int64_t B, int N, int *parallel)
-{
-    int threads = mmf_max_threads();
-    *parallel = threads > 1 && B * N >= MMF_PARALLEL_MIN;
-    if (!*parallel || N >= threads * MMF_COLS)
-        return MMF_COLS;
-    int width = (N + threads - 1) / threads;
-    width = (width + 15) / 16 * 16;          /* whole cache lines of floats */
-    return width < MMF_COLS ? width : MMF_COLS;
-}
-
 #endif

@@ -202,6 +202,13 @@ def _per_call(fn, number):
     return (time.perf_counter() - start) / number
 
 
+# NumPy, SciPy and PyTorch each have their own thread pool, whose workers
+# spin for up to ~0.1 s after a call before they sleep (OpenBLAS's
+# THREAD_TIMEOUT); on a 2-core machine the next library's threads would run
+# against them.  Each timed block therefore starts after this pause.
+SETTLE = 0.12
+
+
 def measure(case, repeats=7, target=0.02):
     """Median seconds per call of each implementation, interleaved in one run."""
     impls = {"reference": case.reference, "makemore_fast": case.fast}
@@ -214,6 +221,8 @@ def measure(case, repeats=7, target=0.02):
     samples = {name: [] for name in impls}
     for _ in range(repeats):
         for name, fn in impls.items():
+            time.sleep(SETTLE)
+            fn()                         # wakes this library's own pool
             samples[name].append(_per_call(fn, number[name]))
     return {name: float(np.median(s)) for name, s in samples.items()}
 
@@ -288,7 +297,7 @@ def run(large=False, repeats=7, peak=None, stream=sys.stdout):
 
 def thread_scaling(shapes=((1024, 512, 512), (4096, 1024, 1024)), repeats=3,
                    stream=sys.stdout):
-    """The fused block's fwd+bwd time with 1 and 2 threads (BLAS and OpenMP)."""
+    """The fused block's fwd+bwd time with 1 and 2 BLAS threads."""
     from .threads import num_threads
     print(f"{'threads, fused fwd+bwd':<32} {'1 thread µs':>12} {'2 threads µs':>13} "
           f"{'scaling':>8}", file=stream)

@@ -75,8 +75,9 @@ def load(path):
             raise ValueError("it holds a single array, not an .npz archive")
         with archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error,
-            KeyError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError,
+            RuntimeError, NotImplementedError) as e:   # the last two: a damaged zip
+        # directory claiming an encrypted member or an unknown compression
         raise ValueError(f"{path} is not a makemore_fast checkpoint ({e})") from None
     meta = _read_meta(arrays.pop(_META, None), path)
     try:
@@ -89,8 +90,11 @@ def load(path):
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path}: the checkpoint's model config is invalid ({e})") from None
     for key, a in arrays.items():
-        if a.dtype.kind not in "fiu":
-            raise ValueError(f"{path}: array {key!r} has dtype {a.dtype}, not numeric")
+        counter = key.endswith("num_batches_tracked")
+        if a.dtype != model.dtype and not (counter and a.dtype.kind in "iu"):
+            want = "an integer" if counter else model.dtype.name
+            raise ValueError(f"{path}: array {key!r} has dtype {a.dtype}, the model's "
+                             f"config says {want}")
     try:
         model.load_state_dict(arrays)
     except ValueError as e:

@@ -19,7 +19,7 @@ from .checkpoint import load, save
 from .data import load_splits
 from .models import lecture_mlp
 from .sampling import sample
-from .training import split_loss, train
+from .training import EVAL_ROWS, split_loss, train
 
 CHECKPOINT_NAME = "model.npz"
 
@@ -43,6 +43,9 @@ def main(argv=None):
         return _fail(e)
     except (OSError, ValueError) as e:
         return _fail(e)
+    except MemoryError:
+        return _fail("not enough memory for these sizes (--n-hidden, --steps, "
+                     "--batch-size)")
     except KeyboardInterrupt:
         print("makemore-fast: interrupted", file=sys.stderr)
         return 130
@@ -131,6 +134,7 @@ def _train(args):
                         dtype=args.dtype)
     model.vocab = splits.vocab
     n_params = sum(p.nelement() for p in model.parameters())
+    _check_memory(model, args, len(Xtr))
     print(f"data: {len(Xtr)} train / {len(Xval)} val examples, vocabulary of "
           f"{len(splits.vocab)}; model: {n_params} parameters; seed {seed}")
     if args.diagnose_init:
@@ -165,6 +169,31 @@ def _train(args):
                               title=f"makemore-fast train, {history.steps} steps, seed {seed}")
     print(f"diagnostics report: {path}")
     return 0
+
+
+def _check_memory(model, args, n_train):
+    """Fail in one line, before any work, when the sizes cannot fit in memory.
+
+    A rough upper estimate: parameters with their gradients and a temporary,
+    the activations every layer keeps for a training batch, a few live ones
+    for an evaluation chunk, and the per-step loss and update-ratio histories.
+    """
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return                                   # unknown: MemoryError is still caught
+    params = model.parameters()
+    itemsize = np.dtype(args.dtype).itemsize
+    widest = max((p.data.shape[-1] for p in params), default=1)
+    row = widest * itemsize
+    need = (3 * sum(p.nelement() for p in params) * itemsize
+            + 4 * args.batch_size * row * len(model.layers)
+            + 4 * min(EVAL_ROWS, n_train) * row
+            + 8 * args.steps * (1 + len(params)))
+    if need > available:
+        raise _UsageError(f"these sizes need about {need / 2**30:.0f} GiB of memory, more "
+                          f"than this machine's {available / 2**30:.0f} GiB (see --n-hidden, "
+                          f"--batch-size, --steps)")
 
 
 def _sample(args):

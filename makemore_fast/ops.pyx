@@ -9,6 +9,8 @@ dispatches on float32/float64 and releases the GIL around the kernel.
 A forward's `cache` keeps references to its inputs and outputs (not copies):
 as with torch's autograd, do not modify them in place before the backward.
 """
+import numbers
+
 import numpy as np
 
 cimport numpy as cnp
@@ -90,6 +92,13 @@ cdef void _check_indices(cnp.ndarray idx, int64_t limit, str name, str what) exc
                          f"range for {what} {limit} (valid: 0..{limit - 1})")
 
 
+cdef inline double _real(object value, str name) except? -1.0:
+    """A real-number scalar argument as a double, or a TypeError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
 cdef inline bint _act_tanh(object activation) except -1:
     if activation is None:
         return False
@@ -136,7 +145,7 @@ cdef cnp.ndarray _stats_array(object stats, object saturation):
     if not cnp.PyArray_ISCARRAY(st):
         raise ValueError("stats must be C-contiguous and writable: it is accumulated "
                          "into in place")
-    if not float(saturation) >= 0.0:
+    if not _real(saturation, "saturation") >= 0.0:
         raise ValueError(f"saturation must be >= 0, got {saturation!r}")
     return st
 
@@ -368,7 +377,7 @@ def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
     cdef bint act = _act_tanh(activation)
     cdef cnp.ndarray st = _stats_array(stats, saturation)
     cdef bint train = bool(training)
-    cdef double mom = float(momentum), epsilon = float(eps)
+    cdef double mom = _real(momentum, "momentum"), epsilon = _real(eps, "eps")
     if not 0.0 <= mom <= 1.0:
         raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
     if not 0.0 <= epsilon < float("inf"):
@@ -524,7 +533,7 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
     if len(data) != len(grads):
         raise ValueError(f"data and grads must have the same length, got {len(data)} "
                          f"and {len(grads)}")
-    cdef double rate = float(lr)
+    cdef double rate = _real(lr, "lr")
     if not abs(rate) < float("inf"):
         raise ValueError(f"lr must be finite, got {lr!r}")
     cdef cnp.ndarray ratios = None
@@ -565,6 +574,15 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
         pd, pg, n = cnp.PyArray_DATA(d), cnp.PyArray_DATA(g), cnp.PyArray_SIZE(d)
         if n == 0:
             continue
+        if _overlap(target, grads[i]):
+            # A gradient sharing memory with its data (the kernel's pointers are
+            # `restrict`): NumPy's update, which the reference defines.
+            target += -rate * grads[i]
+            if ratios is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratios[i] = np.log10(abs(rate) * np.std(grads[i], ddof=1, dtype=np.float64)
+                                         / np.std(target, ddof=1, dtype=np.float64))
+            continue
         with nogil:
             if cnp.PyArray_TYPE(d) == cnp.NPY_FLOAT32:
                 mmf_sgd_update_f32(<float *>pd, <float *>pg, n, <float>rate, pm)
@@ -574,6 +592,35 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
             target[...] = d
         if ratios is not None:
             ratios[i] = _log10_ratio(rate, m, n)
+
+
+cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b):
+    """Whether the memory spans of two arrays (any strides) overlap."""
+    cdef char *lo_a
+    cdef char *hi_a
+    cdef char *lo_b
+    cdef char *hi_b
+    _span(a, &lo_a, &hi_a)
+    _span(b, &lo_b, &hi_b)
+    return lo_a < hi_b and lo_b < hi_a
+
+
+cdef inline void _span(cnp.ndarray a, char **lo, char **hi):
+    """[lo, hi): the bytes an array's elements can occupy."""
+    cdef char *start = <char *>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t low = 0, high = cnp.PyArray_ITEMSIZE(a), step
+    cdef int k
+    for k in range(a.ndim):
+        if a.shape[k] == 0:
+            lo[0] = hi[0] = start
+            return
+        step = (a.shape[k] - 1) * a.strides[k]
+        if step < 0:
+            low += step
+        else:
+            high += step
+    lo[0] = start + low
+    hi[0] = start + high
 
 
 cdef double _log10_ratio(double rate, double *m, int64_t n):

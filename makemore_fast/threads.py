@@ -1,36 +1,35 @@
-"""One thread setting for all the work makemore_fast does.
+"""One thread setting for the work makemore_fast does.
 
-The matrix products run in SciPy's OpenBLAS, the work around them in the
-kernels' OpenMP threads (for large batches only); both pools are sized by the
-same call, through threadpoolctl:
+The matrix products run in SciPy's OpenBLAS, on its own threads; the work
+around them runs on the calling thread.  These calls size the BLAS pools
+(process-wide; and any OpenMP pool loaded), through threadpoolctl:
 
     import makemore_fast as mf
     mf.set_num_threads(1)            # from now on
     with mf.num_threads(2):          # for a block of code
         ...
 
-Kernel results do not depend on the OpenMP thread count (each column's sums
-are made by one thread in row order); see docs/RELIABILITY.md for what BLAS's
-thread count changes.
+`train` uses one BLAS thread by itself for small batches.  See
+docs/RELIABILITY.md for what BLAS's thread count changes in the results.
 """
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from . import ops  # noqa: F401  (loads the BLAS and OpenMP runtimes the limits apply to)
+from . import ops  # noqa: F401  (loads the BLAS the limits apply to)
 
 def set_num_threads(n):
-    """Use `n` threads for BLAS and OpenMP from now on (in this Python thread)."""
+    """Use `n` BLAS (and OpenMP) threads from now on, process-wide."""
     _check(n)
-    threadpool_limits(limits=n)             # user_api=None: BLAS and OpenMP
+    threadpool_limits(limits=n)             # user_api=None: every pool loaded
 
 
 def num_threads(n):
-    """Context manager: `n` threads for BLAS and OpenMP inside the block."""
+    """Context manager: `n` BLAS (and OpenMP) threads inside the block."""
     _check(n)
     return threadpool_limits(limits=n)
 
 
 def get_num_threads():
-    """{'blas': n, 'openmp': n}: the largest pool size of each kind loaded."""
+    """{'blas': n, 'openmp': n}: the largest pool of each kind loaded (1 if none)."""
     sizes = {"blas": 1, "openmp": 1}
     for pool in threadpool_info():
         if pool["user_api"] in sizes:

@@ -1,7 +1,9 @@
 """Plots: one curve per layer with the lecture's legends, valid PNGs, no pyplot."""
+import os
 import struct
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -163,6 +165,15 @@ def test_plots_draw_into_a_given_axes(run):
     assert len(axes[0].get_lines()) == 5 and len(axes[1].get_lines()) == 1
 
 
+def run_python(code, cwd):
+    """`code` in a fresh interpreter that imports the package under test.
+
+    cwd: not the source tree, whose package has no compiled extension."""
+    env = dict(os.environ, PYTHONPATH=str(Path(mf.__file__).resolve().parents[1]))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env)
+
+
 def test_plotting_leaves_pyplot_and_the_backend_alone(tmp_path):
     # In a fresh interpreter (a notebook's situation): the backend chosen before
     # stays chosen, and pyplot is never imported.
@@ -176,9 +187,7 @@ assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
 assert "matplotlib.pyplot" not in sys.modules
 print("ok")
 """
-    # cwd: not the source tree, whose package has no compiled extension
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+    out = run_python(code, tmp_path)
     assert out.stdout.strip() == "ok", out.stderr
     png_size(tmp_path / "x.png")
 
@@ -186,6 +195,5 @@ print("ok")
 def test_importing_the_statistics_does_not_import_matplotlib(tmp_path):
     code = ("import sys, makemore_fast.diagnostics as D; "
             "print('matplotlib' in sys.modules); D.report; print('matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+    out = run_python(code, tmp_path)
     assert out.stdout.split() == ["False", "True"], out.stderr
