@@ -386,3 +386,22 @@ def test_findings_are_printable_sentences_with_their_number(data):
     for f in D.health_check(model):
         assert str(f) == f.message and "\n" not in f.message
         assert isinstance(f.value, float) and f.severity in ("warning", "info")
+
+
+def test_saturation_after_training_with_batchnorm_is_information_not_a_warning(data):
+    """A BatchNorm's learned gain saturates its tanh after training (as in the
+    lecture's trained nets); at initialisation the same saturation is a warning."""
+    model = mf.lecture_mlp(seed=6)
+    for layer in model.layers[:-1]:
+        if isinstance(layer, mf.BatchNorm1d):
+            layer.gamma.data *= 3.0                       # as if learned
+    X, Y = data
+    _, dlogits = mf.cross_entropy(model(X[:64]), Y[:64])
+    model.backward(dlogits)
+    at_init = [f for f in D.health_check(model) if f.kind == "saturation"]
+    trained = SimpleNamespace(loss=np.full(1000, 2.1), update_ratios=None)
+    after = [f for f in D.health_check(model, trained) if f.kind == "saturation"]
+    assert len(at_init) == len(after) == 5
+    assert all(f.alarming for f in at_init)
+    assert not any(f.alarming for f in after)
+    assert all("learned gains up to 3" in f.message for f in after)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn import Embedding
+from ..nn import BatchNorm1d, Embedding
 from .stats import (DEAD_THRESHOLD, SATURATION_THRESHOLD, activation_stats, dead_units,
                     gradient_stats, has_gradients, weight_grad_stats)
 
@@ -53,12 +53,15 @@ def health_check(model, history=None, *, vocab_size=None,
                  dead_threshold=DEAD_THRESHOLD,
                  activation_spread=1.5, gradient_spread=3.0,
                  ratio_band=(5e-5, 2e-2), stretch=0.2, min_stretch=20,
-                 grad_data_outlier=10.0):
+                 grad_data_outlier=10.0, trained_steps=1000):
     """Findings about `model` (its last forward/backward) and `history` (or None).
 
     - initial loss more than `loss_tolerance` (relative) above -log(1/vocab_size),
       and any non-finite loss;
-    - a Tanh layer with more than `max_saturated_pct` % of |t| > `saturation_threshold`;
+    - a Tanh layer with more than `max_saturated_pct` % of |t| > `saturation_threshold`
+      (info only, after `trained_steps` steps, when a BatchNorm feeds it: its
+      learned gain then decides the saturation, which the lecture's trained
+      nets show too);
     - dead units: |t| > `dead_threshold` for every example of the batch;
     - activation std (or output-gradient std) changing by more than a factor
       `activation_spread` (`gradient_spread`) from the first Tanh layer to the last;
@@ -81,7 +84,9 @@ def health_check(model, history=None, *, vocab_size=None,
     if history is not None:
         findings += _loss_findings(model, history.loss, vocab_size, loss_tolerance)
     act = activation_stats(model, saturation_threshold)
-    findings += _saturation_findings(act, saturation_threshold, max_saturated_pct)
+    trained = history is not None and len(history.loss) >= trained_steps
+    findings += _saturation_findings(model, act, saturation_threshold, max_saturated_pct,
+                                     trained)
     findings += _dead_findings(model, dead_threshold)
     findings += _spread_findings("activation", act, activation_spread)
     if has_gradients(model):
@@ -130,14 +135,26 @@ def _loss_findings(model, loss, vocab_size, tolerance):
     return out
 
 
-def _saturation_findings(rows, threshold, max_pct):
-    return [Finding(
-        "saturation",
-        f"layer {r['layer']} ({r['name']}): {r['saturated_pct']:.2f}% of outputs are "
-        f"saturated (|t| > {threshold}), above {max_pct:g}%: gradients through them "
-        "vanish; lower the gain or normalise the pre-activations",
-        r["saturated_pct"], f"layer {r['layer']} ({r['name']})")
-        for r in rows if r["saturated_pct"] > max_pct]
+def _saturation_findings(model, rows, threshold, max_pct, trained):
+    out = []
+    for r in rows:
+        if r["saturated_pct"] <= max_pct:
+            continue
+        head = (f"layer {r['layer']} ({r['name']}): {r['saturated_pct']:.2f}% of outputs "
+                f"are saturated (|t| > {threshold}), above {max_pct:g}%")
+        bn = model.layers[r["layer"] - 1] if r["layer"] > 0 else None
+        subject = f"layer {r['layer']} ({r['name']})"
+        if trained and isinstance(bn, BatchNorm1d):
+            gain = float(np.abs(bn.gamma.data).max())
+            out.append(Finding("saturation", f"{head}, after training: the BatchNorm "
+                               f"before it learned gains up to {gain:.2f}; gradients "
+                               f"through the saturated units are small", r["saturated_pct"],
+                               subject, INFO))
+        else:
+            out.append(Finding("saturation", f"{head}: gradients through them vanish; "
+                               "lower the gain or normalise the pre-activations",
+                               r["saturated_pct"], subject))
+    return out
 
 
 def _dead_findings(model, threshold):
