@@ -84,3 +84,14 @@ def tanh_slope(out, dtype):
 
 def assert_output(a, dtype, shape):
     assert a.dtype == np.dtype(dtype) and a.shape == shape and a.flags.c_contiguous
+
+
+def assert_gradients(grads, expected, scales, dtype):
+    """Each gradient (None where the reference's is None) against the
+    reference's, within rtol times its natural `scales[name]` (in order)."""
+    for (name, scale), got, want in zip(scales.items(), grads, expected):
+        if want is None:
+            assert got is None, name
+            continue
+        assert_matches(got, in_dtype(want, dtype), rtol(dtype) * scale + floor(dtype), name)
+        assert_output(got, dtype, want.shape)
