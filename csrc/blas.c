@@ -14,6 +14,8 @@ void mmf_gemm_f32(int trans_a, int trans_b, int M, int N, int K,
                   const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc)
 {
+    if (beta == 0.0f && mmf_sgemm_small(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc))
+        return;
     char ta = trans_a ? 'T' : 'N', tb = trans_b ? 'T' : 'N';
     float alpha = 1.0f;
     g_sgemm(&tb, &ta, &N, &M, &K, &alpha, (float *)B, &ldb, (float *)A, &lda,

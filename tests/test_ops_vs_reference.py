@@ -157,3 +157,27 @@ def test_sgd_update_ratios(dtype, lr):
     ops.sgd_update(data, grads, lr, update_ratios=ratios)
     ref.sgd_update(expected_data, grads, lr, update_ratios=expected)
     np.testing.assert_allclose(ratios, expected, atol=1e-4 if dtype == np.float32 else 1e-9)
+
+
+# float32 products up to 2^20 multiply-adds go through csrc/gemm_small.c: rows
+# in blocks of 6 (remainders 1-5), columns in blocks of 16, then 8, then a
+# zero-padded tail of 1-7; dx's product transposes W in 8 x 8 blocks.  Every
+# combination of those edges, in all three products (forward, dW, dx).
+@pytest.mark.parametrize("B", [1, 2, 5, 6, 7, 13])
+@pytest.mark.parametrize("K", [1, 7, 8, 9, 17, 40])
+@pytest.mark.parametrize("N", [1, 3, 8, 9, 15, 16, 17, 24, 31, 41])
+def test_small_products_every_edge(B, K, N):
+    rng = np.random.default_rng(B * 10_000 + K * 100 + N)
+    x = rng.standard_normal((B, K)).astype(np.float32)
+    w = rng.standard_normal((K, N)).astype(np.float32)
+    out, cache = ops.linear_forward(x, w)
+    out_ref, cache_ref = ref.linear_forward(x, w)
+    assert_close(out, out_ref, np.float32, scale=float(np.abs(x).max() * np.abs(w).sum(0).max()),
+                 name="out")
+    dout = rng.standard_normal((B, N)).astype(np.float32)
+    dx, dw, _ = ops.linear_backward(dout, cache)
+    dx_ref, dw_ref, _ = ref.linear_backward(dout, cache_ref)
+    assert_close(dx, dx_ref, np.float32, scale=float(np.abs(dout).max() * np.abs(w).sum(1).max()),
+                 name="dx")
+    assert_close(dw, dw_ref, np.float32, scale=float(np.abs(x).max() * np.abs(dout).sum(0).max()),
+                 name="dweight")
