@@ -5,12 +5,17 @@ Linear becomes a `FusedRun` (ops.linear_bn_tanh_* when a BatchNorm1d follows,
 ops.linear_* otherwise); any other layer is its own step.  A step has the
 layer interface: `step(x)`, `step.backward(dout)`, `step.infer(x)`.
 
+`step.folded()` gives the run's eval-mode forward with the BatchNorm1d folded
+into the Linear (`fold`): one matrix product, a bias and the activation.
+
 A run keeps the layers' observable state as the layer-by-layer path would:
 the last layer's `.out`, Tanh's `.out_grad`, the parameters' `.grad`,
 BatchNorm's running statistics and num_batches_tracked.  The intermediate
 `.out` of the Linear and BatchNorm1d inside a run are derived on first access
 (`linear_out`, `bn_out`) from the kernel's cache.
 """
+import numpy as np
+
 from .. import ops
 from .layers import BatchNorm1d, Linear, Tanh
 from .parameter import accumulate_grad
@@ -37,6 +42,23 @@ def plan(layers):
             i += 1
         steps.append(FusedRun(linear, bn, tanh))
     return steps
+
+
+def fold(linear, bn):
+    """(W', b'): Linear -> BatchNorm1d in eval mode as one affine map x @ W' + b'.
+
+    W' = W * gamma / sigma and b' = beta + (b - mu) * gamma / sigma, with
+    sigma = sqrt(running_var + eps), mu = running_mean and b the Linear's
+    bias (0 without one); from the current arrays, computed in float64 and
+    rounded once to the weights' dtype.
+    """
+    scale = bn.gamma.data / np.sqrt(bn.running_var.astype(np.float64) + bn.eps)
+    shift = -bn.running_mean.astype(np.float64)
+    if linear.bias is not None:
+        shift += linear.bias.data
+    dtype = linear.weight.data.dtype
+    return ((linear.weight.data * scale).astype(dtype),
+            (bn.beta.data + shift * scale).astype(dtype))
 
 
 class FusedRun:
@@ -99,6 +121,22 @@ class FusedRun:
 
     def infer(self, x):
         return self._forward(x, False)[0]
+
+    def folded(self):
+        """This run's eval-mode forward, x -> out, as one `ops.linear_forward`.
+
+        The BatchNorm1d is folded into the Linear now (`fold`), from the
+        current parameters and running statistics: later changes to them are
+        not seen.  A run without BatchNorm1d has nothing to fold: `infer`.
+        """
+        if self.bn is None:
+            return self.infer
+        weight, bias = fold(self.linear, self.bn)
+        activation = self.activation
+
+        def forward(x):
+            return ops.linear_forward(x, weight, bias, activation)[0]
+        return forward
 
     # -- the inner outputs, derived on demand ---------------------------------
 
