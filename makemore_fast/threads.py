@@ -9,12 +9,16 @@ around them runs on the calling thread.  These calls size the BLAS pools
     with mf.num_threads(2):          # for a block of code
         ...
 
-`train` uses one BLAS thread by itself for small batches.  See
-docs/RELIABILITY.md for what BLAS's thread count changes in the results.
+`train` uses one BLAS thread by itself for small batches, and `sample`
+always (`one_blas_thread`).  See docs/RELIABILITY.md for what BLAS's thread
+count changes in the results.
 """
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
 
 from . import ops  # noqa: F401  (loads the BLAS the limits apply to)
+
+_controller = None   # the pools loaded at the first one_blas_thread(), kept
+
 
 def set_num_threads(n):
     """Use `n` BLAS (and OpenMP) threads from now on, process-wide."""
@@ -26,6 +30,19 @@ def num_threads(n):
     """Context manager: `n` BLAS (and OpenMP) threads inside the block."""
     _check(n)
     return threadpool_limits(limits=n)
+
+
+def one_blas_thread():
+    """Context manager: BLAS on one thread inside the block.
+
+    For callers of many small products (a second thread gains nothing on
+    them, and loses much when the other core is busy).  Cheap to enter: the
+    pools are looked up once, at the first call (ops' BLAS is loaded by then).
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 def get_num_threads():

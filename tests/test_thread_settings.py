@@ -13,6 +13,13 @@ def test_num_threads_context_restores():
     assert threads.get_num_threads() == before
 
 
+def test_one_blas_thread_restores():
+    before = threads.get_num_threads()
+    with threads.one_blas_thread():
+        assert threads.get_num_threads()["blas"] == 1
+    assert threads.get_num_threads() == before
+
+
 def test_kernels_give_the_same_results_on_one_thread():
     """Small products (a training batch) do not depend on the BLAS thread count."""
     rng = np.random.default_rng(0)
