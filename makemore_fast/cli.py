@@ -160,7 +160,7 @@ def _train(args):
     print(f"checkpoint: {checkpoint}")
 
     # The lecture's diagnostics, on the last training batch (the evaluation
-    # and sampling above run `infer`, which leaves the layers' .out alone).
+    # and sampling above run `model.folded()`, which leaves the layers' .out alone).
     findings = diagnostics.health_check(model, history)
     print("health check:" if findings else "health check: nothing to report")
     for finding in findings:

@@ -152,13 +152,15 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
 def split_loss(model, X, Y):
     """Mean cross-entropy of the model on (X, Y) in eval mode (running statistics).
 
-    Runs `model.infer` in chunks of EVAL_ROWS rows: nothing about the model
-    changes, not even the layers' `.out`.
+    Runs `model.folded()` (each BatchNorm1d folded into its Linear, once per
+    call) in chunks of EVAL_ROWS rows: nothing about the model changes, not
+    even the layers' `.out`.
     """
     X, Y = _examples(X, Y, "X", "Y")
+    forward = model.folded()
     total = 0.0
     for s in range(0, len(X), EVAL_ROWS):
-        loss, _ = cross_entropy(model.infer(X[s:s + EVAL_ROWS]), Y[s:s + EVAL_ROWS])
+        loss, _ = cross_entropy(forward(X[s:s + EVAL_ROWS]), Y[s:s + EVAL_ROWS])
         total += loss * len(Y[s:s + EVAL_ROWS])
     return total / len(X)
 
