@@ -26,11 +26,13 @@ void mmf_gemm_f64(int trans_a, int trans_b, int M, int N, int K,
                   double beta, double *C, int ldc);
 
 /* float32 products small enough for the unpacked kernel of gemm_small.c, which
- * beats BLAS's packing there: at most MMF_SMALL_GEMM_MACS multiply-adds and a
- * B of at most MMF_SMALL_GEMM_B elements (its copy stays in L2).  Computes
+ * beats BLAS's packing (and its second thread) there: at most
+ * MMF_SMALL_GEMM_MACS multiply-adds (measured: 1.5-1.8x two-thread OpenBLAS
+ * at 2^22, slower from 2^25) and a B of at most MMF_SMALL_GEMM_B elements
+ * (its copy stays in L2).  Computes
  * C = op(A) @ op(B) (beta = 0) and returns 1, or returns 0 and leaves C alone
  * when the product is not small or scratch memory is unavailable. */
-#define MMF_SMALL_GEMM_MACS (1L << 20)
+#define MMF_SMALL_GEMM_MACS (1L << 23)
 #define MMF_SMALL_GEMM_B (1L << 16)
 int mmf_sgemm_small(int trans_a, int trans_b, int M, int N, int K,
                     const float *A, int lda, const float *B, int ldb, float *C, int ldc);

@@ -1,11 +1,12 @@
-/* float32 matrix products for the lecture's small shapes, without packing.
+/* float32 matrix products of small and middling size, without packing.
  *
  * At (32, 100, 100) OpenBLAS spends about a third of its time packing A and B
  * into panels (the copy routines that pay off for big matrices); here B's rows
  * are read in place and a 6 x 16 block of C is kept in twelve 8-lane
  * accumulators over the whole K loop, the classic register-blocked
  * "broadcast A, vector B" micro-kernel.  Measured 1.3-1.8x faster than
- * OpenBLAS on one thread at the lecture's shapes (docs/PERFORMANCE.md).
+ * OpenBLAS on one thread at the lecture's shapes (docs/PERFORMANCE.md); the
+ * size limits are in blas.h.
  *
  * Written with GCC/Clang vector types: compiled for x86-64-v3 they are AVX2 +
  * FMA registers, for the baseline pairs of SSE registers, elsewhere whatever

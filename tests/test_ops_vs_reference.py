@@ -159,7 +159,7 @@ def test_sgd_update_ratios(dtype, lr):
     np.testing.assert_allclose(ratios, expected, atol=1e-4 if dtype == np.float32 else 1e-9)
 
 
-# float32 products up to 2^20 multiply-adds go through csrc/gemm_small.c: rows
+# float32 products up to 2^23 multiply-adds go through csrc/gemm_small.c: rows
 # in blocks of 6 (remainders 1-5), columns in blocks of 16, then 8, then a
 # zero-padded tail of 1-7; dx's product transposes W in 8 x 8 blocks.  Every
 # combination of those edges, in all three products (forward, dW, dx).
