@@ -21,9 +21,12 @@ DEPENDS = sorted(str(p) for pattern in ("*.h", "*.inc") for p in Path("csrc").gl
 
 if sys.platform == "win32":
     compile_args = ["/O2", "/fp:precise"]
+    link_args = []
 else:
     compile_args = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
-                    "-ffp-contract=fast", "-fopenmp-simd", "-Wall", "-Wno-unused-function"]
+                    "-ffp-contract=fast", "-fopenmp-simd", "-pthread", "-Wall",
+                    "-Wno-unused-function"]
+    link_args = ["-pthread"]
 
 extensions = [
     Extension(
@@ -33,6 +36,7 @@ extensions = [
         depends=DEPENDS + ["makemore_fast/_kernels.pxd"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
         extra_compile_args=compile_args,
+        extra_link_args=link_args,
     ),
 ]
 

@@ -1,8 +1,11 @@
 """One thread setting for the work makemore_fast does.
 
-The matrix products run in SciPy's OpenBLAS, on its own threads; the work
-around them runs on the calling thread.  These calls size the BLAS pools
-(process-wide; and any OpenMP pool loaded), through threadpoolctl:
+The matrix products run in SciPy's OpenBLAS, on its own threads; the passes
+around them (BatchNorm, tanh and their backward) run on short-lived threads
+of the kernels' own for large arrays (csrc/parallel.c).  Both are sized by
+threadpoolctl, which knows the kernels' pool as user_api "makemore_fast"
+(registered here), so one call sets them all (process-wide; and any OpenMP
+pool loaded):
 
     import makemore_fast as mf
     mf.set_num_threads(1)            # from now on
@@ -13,21 +16,43 @@ around them runs on the calling thread.  These calls size the BLAS pools
 always (`one_blas_thread`).  See docs/RELIABILITY.md for what BLAS's thread
 count changes in the results.
 """
-from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
+from threadpoolctl import (LibController, ThreadpoolController, register, threadpool_info,
+                           threadpool_limits)
 
-from . import ops  # noqa: F401  (loads the BLAS the limits apply to)
+from . import ops  # noqa: F401  (loads the BLAS and the kernels the limits apply to)
+
+
+class KernelThreads(LibController):
+    """threadpoolctl's handle on the kernels' column-parallel passes."""
+    user_api = "makemore_fast"
+    internal_api = "makemore_fast"
+    filename_prefixes = ("ops.",)                 # makemore_fast/ops.*.so
+    check_symbols = ("mmf_get_num_threads", "mmf_set_num_threads")
+
+    def get_num_threads(self):
+        return self.dynlib.mmf_get_num_threads()
+
+    def set_num_threads(self, num_threads):
+        self.dynlib.mmf_set_num_threads(num_threads)
+
+    def get_version(self):
+        from . import __version__
+        return __version__
+
+
+register(KernelThreads)
 
 _controller = None   # the pools loaded at the first one_blas_thread(), kept
 
 
 def set_num_threads(n):
-    """Use `n` BLAS (and OpenMP) threads from now on, process-wide."""
+    """Use `n` threads for BLAS and the kernels (and OpenMP) from now on, process-wide."""
     _check(n)
     threadpool_limits(limits=n)             # user_api=None: every pool loaded
 
 
 def num_threads(n):
-    """Context manager: `n` BLAS (and OpenMP) threads inside the block."""
+    """Context manager: `n` threads for BLAS and the kernels (and OpenMP) inside the block."""
     _check(n)
     return threadpool_limits(limits=n)
 
@@ -46,8 +71,9 @@ def one_blas_thread():
 
 
 def get_num_threads():
-    """{'blas': n, 'openmp': n}: the largest pool of each kind loaded (1 if none)."""
-    sizes = {"blas": 1, "openmp": 1}
+    """{'blas': n, 'openmp': n, 'makemore_fast': n}: the largest pool of each
+    kind loaded (1 if none)."""
+    sizes = {"blas": 1, "openmp": 1, "makemore_fast": 1}
     for pool in threadpool_info():
         if pool["user_api"] in sizes:
             sizes[pool["user_api"]] = max(sizes[pool["user_api"]], pool["num_threads"])
