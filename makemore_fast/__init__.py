@@ -13,16 +13,27 @@ The lecture's code shape, on C kernels:
 `ops` holds the kernels, `reference` their NumPy oracle, `diagnostics` the
 lecture's four views; see docs/API.md.
 """
-from . import ops, reference
-from . import data, diagnostics, models
-from .checkpoint import load, save
-from .interop import load_torch_state_dict, to_torch_state_dict
-from .models import lecture_mlp, single_layer_bn_mlp
-from .nn import (BatchNorm1d, Embedding, Layer, Linear, Parameter, Sequential, Tanh,
+import os
+
+# OpenBLAS's worker threads spin for about 0.1 s after each product (by
+# default), holding the second core that the kernels' passes between the
+# products would use: on 2 cores that costs the large fused blocks 10-20%
+# (docs/PERFORMANCE.md).  With a timeout of 2^4 cycles they sleep at once.
+# Read by each OpenBLAS when it loads, so it reaches those loaded after this
+# line (SciPy's, which the kernels use, unless scipy.linalg came first); a
+# value set by the user is kept.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+from . import ops, reference  # noqa: E402
+from . import data, diagnostics, models  # noqa: E402
+from .checkpoint import load, save  # noqa: E402
+from .interop import load_torch_state_dict, to_torch_state_dict  # noqa: E402
+from .models import lecture_mlp, single_layer_bn_mlp  # noqa: E402
+from .nn import (BatchNorm1d, Embedding, Layer, Linear, Parameter, Sequential, Tanh,  # noqa: E402
                  calculate_gain, cross_entropy)
-from .sampling import sample
-from .threads import get_num_threads, num_threads, set_num_threads
-from .training import TrainHistory, calibrate_batchnorm, split_loss, train
+from .sampling import sample  # noqa: E402
+from .threads import get_num_threads, num_threads, set_num_threads  # noqa: E402
+from .training import TrainHistory, calibrate_batchnorm, split_loss, train  # noqa: E402
 
 __version__ = "0.1.0"
 
