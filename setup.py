@@ -4,9 +4,9 @@ Flags are portable on purpose: no -march=native, no -ffast-math / -Ofast (they
 break NaN semantics).  -fno-math-errno and -fno-trapping-math only drop errno
 and FP-exception-flag side effects, which Python never reads; they let GCC
 vectorise the exp/tanh loops.  Wider vectors come from runtime dispatch in the C
-code (see csrc/mmf_common.h, MMF_KERNEL).  No OpenMP runtime: the work around
-BLAS is memory-bound, and a second OpenMP pool only contended with BLAS's
-threads on 2 cores (measured: docs/PERFORMANCE.md).
+code (see csrc/mmf_common.h, MMF_KERNEL).  No OpenMP runtime: the passes
+around BLAS use short-lived pthreads (csrc/parallel.c); a spinning OpenMP pool
+only contended with BLAS's threads on 2 cores (measured: docs/PERFORMANCE.md).
 """
 import sys
 from pathlib import Path
