@@ -33,7 +33,7 @@ extensions = [
         "makemore_fast.ops",
         sources=["makemore_fast/ops.pyx", *CSRC],
         include_dirs=["csrc", np.get_include()],
-        depends=DEPENDS + ["makemore_fast/_kernels.pxd"],
+        depends=DEPENDS + ["makemore_fast/_kernels.pxd", "makemore_fast/train_steps.pxi"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
         extra_compile_args=compile_args,
         extra_link_args=link_args,

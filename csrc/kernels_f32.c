@@ -16,3 +16,4 @@
 #include "cross_entropy.inc"
 #include "moments.inc"
 #include "sgd.inc"
+#include "train_steps.inc"

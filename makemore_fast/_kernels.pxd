@@ -73,3 +73,39 @@ cdef extern from "kernels.h" nogil:
                             double *moments)
     void mmf_sgd_update_f64(double *data, const double *grad, int64_t n, double lr,
                             double *moments)
+
+cdef extern from "train_steps.h" nogil:
+    ctypedef struct mmf_block:
+        int K, N, act_tanh, batchnorm
+        double momentum, eps
+        void *W
+        void *bias
+        void *gamma
+        void *beta
+        void *running_mean
+        void *running_var
+        void *dW
+        void *dbias
+        void *dgamma
+        void *dbeta
+        void *pre
+        void *out
+        void *dpre
+        void *shift
+        void *invstd
+        void *dx
+
+    ctypedef struct mmf_net:
+        int B, T, E, V, n_blocks
+        mmf_block *blocks
+        void *table
+        void *dtable
+        void *emb
+        void *dlogits
+        int64_t *idx
+        int64_t *targets
+
+    void mmf_train_steps_f32(const mmf_net *net, const int64_t *X, const int64_t *Y,
+                             const int64_t *rows, int steps, const double *lr, double *loss)
+    void mmf_train_steps_f64(const mmf_net *net, const int64_t *X, const int64_t *Y,
+                             const int64_t *rows, int steps, const double *lr, double *loss)

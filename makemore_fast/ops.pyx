@@ -628,3 +628,6 @@ cdef double _log10_ratio(double rate, double *m, int64_t n):
     cdef double var_g = max((m[1] - m[0] * m[0] / n) / (n - 1), 0.0)
     cdef double var_d = max((m[3] - m[2] * m[2] / n) / (n - 1), 0.0)
     return log10(fabs(rate) * sqrt(var_g)) - 0.5 * log10(var_d)
+
+
+include "train_steps.pxi"

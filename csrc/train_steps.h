@@ -1,0 +1,52 @@
+/* Whole SGD steps of the lecture's network in one C call: no Python between
+ * layers or steps (train_steps.inc).
+ *
+ * The network: an Embedding, then blocks Linear [-> BatchNorm1d] [-> Tanh]
+ * (BatchNorm in training mode), then softmax cross-entropy.  A step is the
+ * Python layer path's step, kernel call for kernel call, so the two give
+ * bit-identical parameters and running statistics:
+ *   idx, targets = X[rows], Y[rows]           rows: this step's B examples
+ *   h = embedding_forward(table, idx)         (B, T*E)
+ *   h = block_forward(h) for every block      linear_bn_forward / linear_forward
+ *   loss, d = cross_entropy(h, targets)
+ *   d = block_backward(d) in reverse          -> dW, dbias, dgamma, dbeta, dx
+ *   dtable = embedding_backward(d, idx)
+ *   p -= lr * dp for every parameter          sgd_update
+ * Pointers are `real *` of the instantiation's dtype, held as void * so that
+ * one struct serves both.
+ */
+#ifndef MMF_TRAIN_STEPS_H
+#define MMF_TRAIN_STEPS_H
+
+#include <stdint.h>
+
+typedef struct {
+    int K, N, act_tanh, batchnorm;
+    double momentum, eps;
+    /* parameters (updated in place) and BatchNorm's running statistics;
+     * bias NULL without one, the BatchNorm ones NULL without BatchNorm */
+    void *W, *bias, *gamma, *beta, *running_mean, *running_var;
+    /* gradients: dW (K, N), dbias, dgamma, dbeta (N) */
+    void *dW, *dbias, *dgamma, *dbeta;
+    /* workspaces: pre, out, dpre (B, N); shift, invstd (N); dx (B, K) */
+    void *pre, *out, *dpre, *shift, *invstd, *dx;
+} mmf_block;
+
+typedef struct {
+    int B, T, E, V;              /* batch, context, embedding size, vocabulary */
+    int n_blocks;                /* the last block's N is the number of classes */
+    mmf_block *blocks;
+    void *table, *dtable, *emb;  /* (V, E), (V, E), (B, T*E) */
+    void *dlogits;               /* (B, classes) */
+    int64_t *idx, *targets;      /* (B, T), (B): this step's examples */
+} mmf_net;
+
+/* `steps` steps; step s trains on examples rows[s*B .. (s+1)*B) of X (n, T)
+ * and Y (n), with learning rate lr[s], and writes its loss to loss[s].
+ * Every index must be valid (the caller checks X and Y once). */
+void mmf_train_steps_f32(const mmf_net *net, const int64_t *X, const int64_t *Y,
+                         const int64_t *rows, int steps, const double *lr, double *loss);
+void mmf_train_steps_f64(const mmf_net *net, const int64_t *X, const int64_t *Y,
+                         const int64_t *rows, int steps, const double *lr, double *loss);
+
+#endif

@@ -1,0 +1,160 @@
+# Included by ops.pyx: whole SGD steps in one C call (csrc/train_steps.h).
+
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+
+
+cdef class TrainSteps:
+    """Whole SGD steps of Embedding -> blocks -> cross-entropy, in C.
+
+    TrainSteps(table, blocks, X, Y, batch_size)
+
+    table: the embedding table (V, E); blocks: a sequence of
+    (weight (K, N), bias (N,) or None, batchnorm, activation), batchnorm None
+    or (gamma, beta, running_mean, running_var, momentum, eps) in training
+    mode; X (n, T) and Y (n,) int64: the examples.  Parameters and running
+    statistics are updated in place, so they must be C-contiguous, writable,
+    native arrays of one float dtype (a ValueError / TypeError says which is
+    not); every index in X and Y is checked once, here.
+
+    `run(rows, lr, loss)` makes len(lr) steps: step s trains on the examples
+    rows[s] (batch_size,), with learning rate lr[s], and writes its mean
+    cross-entropy to loss[s].  Each step calls the same kernels, in the same
+    order and with the same arguments, as the layer path (Sequential forward,
+    ops.cross_entropy, backward, ops.sgd_update): the parameters come out
+    bit-identical.  Gradients and activations live in workspaces of this
+    object; makemore_fast.train runs its last step through the layers, which
+    then hold them as usual.
+    """
+    cdef mmf_net net
+    cdef int typenum
+    cdef list keep                  # every array the pointers in `net` point into
+    cdef cnp.ndarray X, Y
+
+    def __cinit__(self):
+        self.net.blocks = NULL
+
+    def __init__(self, table, blocks, X, Y, batch_size):
+        self.keep = []
+        blocks = list(blocks)
+        if not blocks:
+            raise ValueError("blocks is empty: the network needs at least one Linear")
+        cdef cnp.ndarray tab = self._param(table, "table", 2, None)
+        self.typenum = cnp.PyArray_TYPE(tab)
+        self.X = _index_array(X, "X", 2)
+        self.Y = _index_array(Y, "Y", 1)
+        cdef int B = _dim(checked_batch(batch_size), "batch_size")
+        cdef int T = _dim(self.X.shape[1], "X's second dimension")
+        cdef int V = _dim(tab.shape[0], "the vocabulary (table's rows)")
+        cdef int E = _dim(tab.shape[1], "the embedding size (table's columns)")
+        if self.Y.shape[0] != self.X.shape[0]:
+            raise ValueError(f"X has {self.X.shape[0]} rows but Y has {self.Y.shape[0]}")
+        _check_indices(self.X, V, "X", "an embedding table with rows")
+        self.net.B, self.net.T, self.net.E, self.net.V = B, T, E, V
+        self.keep = [tab]
+        self.net.table = _ptr(tab)
+        self.net.dtable = self._work((V, E))
+        self.net.emb = self._work((B, T * E))
+        self.net.idx = <int64_t *>self._work((B, T), np.int64)
+        self.net.targets = <int64_t *>self._work((B,), np.int64)
+        self.net.blocks = <mmf_block *>PyMem_Malloc(len(blocks) * sizeof(mmf_block))
+        if self.net.blocks == NULL:
+            raise MemoryError()
+        self.net.n_blocks = 0
+        cdef Py_ssize_t K = T * E
+        for l, spec in enumerate(blocks):
+            K = self._block(&self.net.blocks[l], spec, l, K)
+            self.net.n_blocks = l + 1
+        _check_indices(self.Y, K, "Y", "logits with classes")
+        self.net.dlogits = self._work((B, K))
+
+    def __dealloc__(self):
+        PyMem_Free(self.net.blocks)
+
+    cdef Py_ssize_t _block(self, mmf_block *k, object spec, int l, Py_ssize_t K) except -1:
+        weight, bias, bn, activation = spec
+        cdef cnp.ndarray w = self._param(weight, f"blocks[{l}] weight", 2, None)
+        if w.shape[0] != K:
+            raise ValueError(f"blocks[{l}] weight must have {K} rows (the width of its "
+                             f"input), got shape {(<object>w).shape}")
+        cdef int N = _dim(w.shape[1], f"blocks[{l}] weight's columns")
+        cdef int B = self.net.B
+        k.K, k.N = <int>K, N
+        k.act_tanh = _act_tanh(activation)
+        k.W, k.dW = _ptr(w), self._work((K, N))
+        k.bias = k.dbias = NULL
+        if bias is not None:
+            k.bias = _ptr(self._param(bias, f"blocks[{l}] bias", 1, N))
+            k.dbias = self._work((N,))
+        k.out, k.dpre, k.dx = self._work((B, N)), self._work((B, N)), self._work((B, K))
+        k.batchnorm = bn is not None
+        k.gamma = k.beta = k.running_mean = k.running_var = NULL
+        k.dgamma = k.dbeta = k.pre = k.shift = k.invstd = NULL
+        if bn is not None:
+            gamma, beta, rm, rv, momentum, eps = bn
+            k.gamma = _ptr(self._param(gamma, f"blocks[{l}] gamma", 1, N))
+            k.beta = _ptr(self._param(beta, f"blocks[{l}] beta", 1, N))
+            k.running_mean = _ptr(self._param(rm, f"blocks[{l}] running_mean", 1, N))
+            k.running_var = _ptr(self._param(rv, f"blocks[{l}] running_var", 1, N))
+            k.momentum, k.eps = _real(momentum, "momentum"), _real(eps, "eps")
+            k.dgamma, k.dbeta = self._work((N,)), self._work((N,))
+            k.pre, k.shift, k.invstd = self._work((B, N)), self._work((N,)), self._work((N,))
+        return N
+
+    cdef cnp.ndarray _param(self, object a, str name, int ndim, object n):
+        """An array updated in place: exactly the caller's, never a copy."""
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+        cdef cnp.ndarray arr = <cnp.ndarray>a
+        if self.keep and cnp.PyArray_TYPE(arr) != self.typenum:
+            raise TypeError(f"{name} has dtype {arr.dtype}, the table {self.keep[0].dtype}")
+        if cnp.PyArray_TYPE(arr) != cnp.NPY_FLOAT32 and cnp.PyArray_TYPE(arr) != cnp.NPY_FLOAT64:
+            raise TypeError(f"{name} must have dtype float32 or float64, got {arr.dtype}")
+        if arr.ndim != ndim or (n is not None and arr.shape[0] != n):
+            raise ValueError(f"{name} has shape {(<object>arr).shape}")
+        if not (cnp.PyArray_ISCARRAY(arr) and cnp.PyArray_ISNOTSWAPPED(arr)):
+            raise ValueError(f"{name} must be a C-contiguous, writable, native-endian array "
+                             f"(it is updated in place)")
+        for other in self.keep:
+            if np.may_share_memory(arr, other):
+                raise ValueError(f"{name} shares memory with another parameter")
+        self.keep.append(arr)
+        return arr
+
+    cdef void *_work(self, tuple shape, dtype=None) except NULL:
+        cdef cnp.ndarray a = np.zeros(shape, self.keep[0].dtype if dtype is None else dtype)
+        self.keep.append(a)
+        return cnp.PyArray_DATA(a) if a.size else <void *>self   # never NULL
+
+    def run(self, rows, lr, loss):
+        cdef cnp.ndarray r = _index_array(rows, "rows", 2)
+        cdef cnp.ndarray rates = np.ascontiguousarray(lr, dtype=np.float64)
+        if not isinstance(loss, np.ndarray) or loss.dtype != np.float64 or loss.ndim != 1 \
+                or not (<cnp.ndarray>loss).flags.c_contiguous or not loss.flags.writeable:
+            raise TypeError("loss must be a writable, contiguous 1-D float64 array")
+        cdef cnp.ndarray out = <cnp.ndarray>loss
+        cdef int steps = <int>rates.shape[0]
+        if rates.ndim != 1 or r.shape[0] != steps or r.shape[1] != self.net.B \
+                or out.shape[0] != steps:
+            raise ValueError(f"rows must be (steps, {self.net.B}), lr and loss (steps,); got "
+                             f"{(<object>r).shape}, {(<object>rates).shape}, "
+                             f"{(<object>out).shape}")
+        if not np.isfinite(rates).all():
+            raise ValueError("lr must be finite")
+        _check_indices(r, self.X.shape[0], "rows", "examples")
+        cdef const int64_t *px = <const int64_t *>cnp.PyArray_DATA(self.X)
+        cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(self.Y)
+        cdef const int64_t *pr = <const int64_t *>cnp.PyArray_DATA(r)
+        cdef const double *pl = <const double *>cnp.PyArray_DATA(rates)
+        cdef double *po = <double *>cnp.PyArray_DATA(out)
+        with nogil:
+            if self.typenum == cnp.NPY_FLOAT32:
+                mmf_train_steps_f32(&self.net, px, py, pr, steps, pl, po)
+            else:
+                mmf_train_steps_f64(&self.net, px, py, pr, steps, pl, po)
+
+
+cdef Py_ssize_t checked_batch(object batch_size) except -1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+            or batch_size < 2:
+        raise ValueError(f"batch_size must be an integer >= 2, got {batch_size!r}")
+    return batch_size
