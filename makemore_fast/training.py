@@ -20,7 +20,8 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from . import ops
-from .nn import BatchNorm1d, cross_entropy
+from .nn import BatchNorm1d, Embedding, Sequential, cross_entropy
+from .nn.fused import FusedRun
 from .nn.parameter import checked_int
 
 EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
@@ -74,6 +75,14 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     `p.data += -lr * p.grad` for every parameter, in one C call
     (ops.sgd_update).  Batches up to SMALL_BATCH run BLAS on one thread.
 
+    Steps run in C, many per call (ops.TrainSteps: no Python between layers
+    or steps), for a fused Sequential of an Embedding then Linear
+    [-> BatchNorm1d] [-> Tanh] runs, without per-step tracking; the step
+    before each progress refresh, evaluation and chunk of minibatches goes
+    through the layers, which then hold their `.out`, `.out_grad` and
+    `.grad` as usual.  Both paths call the same kernels in the same order:
+    the results are bit-identical (tests/test_whole_steps.py).
+
     Ctrl-C stops after the current step and returns what was trained
     (history.interrupted); a second Ctrl-C interrupts at once.  The model is
     left in training mode.
@@ -108,11 +117,29 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     start = time.perf_counter()
     blas_threads = (threadpool_limits(1, user_api="blas") if batch_size <= SMALL_BATCH
                     else nullcontext())
+    whole_steps = (_whole_steps(model, X, Y, batch_size)
+                   if recorder is None and ratios is None else None)
     with bar, _StopOnInterrupt() as stop, blas_threads:
-        for i in range(steps):
+        i = 0
+        while i < steps:
             if i % _INDEX_CHUNK == 0:
                 batches = rng.integers(0, len(X), size=(min(_INDEX_CHUNK, steps - i),
                                                         batch_size))
+            if whole_steps is not None:
+                # In C up to the step before the next chunk, refresh or eval
+                # boundary; that step then goes through the layers below.
+                end = min(steps, _next_multiple(i, _INDEX_CHUNK),
+                          _next_multiple(i, _PROGRESS_EVERY),
+                          _next_multiple(i, EVAL_EVERY) if eval_data is not None else steps)
+                n = end - 1 - i
+                if n > 0:
+                    rows = batches[i % _INDEX_CHUNK:i % _INDEX_CHUNK + n]
+                    rates = np.where(np.arange(i, i + n) < lr_decay_step, lr, decayed_lr)
+                    whole_steps.run(rows, rates, losses[i:i + n])
+                    for layer in model.layers:
+                        if isinstance(layer, BatchNorm1d):
+                            layer.num_batches_tracked += n
+                    i += n
             ix = batches[i % _INDEX_CHUNK]
             logits = model(X[ix])
             loss, dlogits = cross_entropy(logits, Y[ix])
@@ -124,7 +151,8 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
             if recorder is not None:
                 recorder.record(params, rate)
             losses[i] = loss
-            done = i + 1
+            i += 1
+            done = i
             if not bar.disable and (done - shown >= _PROGRESS_EVERY or done == steps):
                 bar.set_postfix(loss=f"{losses[shown:done].mean():.4f}", lr=rate,
                                 refresh=False)
@@ -182,6 +210,39 @@ def calibrate_batchnorm(model, X):
             layer.running_mean[...] = h.mean(0, dtype=np.float64)
             layer.running_var[...] = h.var(0, ddof=1, dtype=np.float64)
         h = layer.infer(h)
+
+
+def _whole_steps(model, X, Y, batch_size):
+    """An ops.TrainSteps running `model`'s steps in C, or None where the layer
+    path is needed: anything but a fused Sequential of an Embedding then
+    Linear [-> BatchNorm1d] [-> Tanh] runs in training mode, per-step
+    tracking (track_stats), or parameters the kernel cannot update in place
+    (then the layer path gives the usual behaviour or error)."""
+    if not isinstance(model, Sequential) or not model.fuse:
+        return None
+    steps = model._plan()
+    if len(steps) < 2 or type(steps[0]) is not Embedding:
+        return None
+    blocks = []
+    for run in steps[1:]:
+        if not isinstance(run, FusedRun) or (run.tanh is not None and run.tanh.stats is not None):
+            return None
+        lin, bn = run.linear, run.bn
+        if bn is not None and not bn.training:
+            return None
+        norm = None if bn is None else (bn.gamma.data, bn.beta.data, bn.running_mean,
+                                        bn.running_var, bn.momentum, bn.eps)
+        blocks.append((lin.weight.data, None if lin.bias is None else lin.bias.data, norm,
+                       run.activation))
+    try:
+        return ops.TrainSteps(steps[0].weight.data, blocks, X, Y, batch_size)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _next_multiple(i, k):
+    """The smallest multiple of k greater than i."""
+    return (i // k + 1) * k
 
 
 def _sgd(params, lr, ratios=None):

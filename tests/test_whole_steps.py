@@ -1,0 +1,136 @@
+"""train's steps in one C call (ops.TrainSteps) against the layer path: bit for bit."""
+import numpy as np
+import pytest
+
+import makemore_fast as mf
+from makemore_fast import ops, training
+from makemore_fast.nn import BatchNorm1d
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return mf.data.load_splits()
+
+
+def train_both(make_model, X, Y, monkeypatch, **kwargs):
+    """(model, history) trained with whole steps in C, then through the layers only."""
+    runs = []
+    for whole in (True, False):
+        model = make_model()
+        with monkeypatch.context() as m:
+            if not whole:
+                m.setattr(training, "_whole_steps", lambda *args: None)
+            runs.append((model, mf.train(model, X, Y, progress=False, **kwargs)))
+    return runs
+
+
+def assert_same_state(a, b):
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=p.name)
+        np.testing.assert_array_equal(p.grad, q.grad, err_msg=p.name)
+    for la, lb in zip(a.layers, b.layers):
+        if isinstance(la, BatchNorm1d):
+            np.testing.assert_array_equal(la.running_mean, lb.running_mean)
+            np.testing.assert_array_equal(la.running_var, lb.running_var)
+            assert la.num_batches_tracked == lb.num_batches_tracked
+        np.testing.assert_array_equal(la.out, lb.out)
+
+
+MODELS = {
+    "lecture_mlp": lambda dtype: mf.lecture_mlp(n_hidden=40, n_layers=3, seed=1, dtype=dtype),
+    # Linear with bias and no BatchNorm at the end; BatchNorm momentum 0.001
+    "single_layer_bn_mlp": lambda dtype: mf.single_layer_bn_mlp(n_hidden=50, seed=2,
+                                                                dtype=dtype),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_whole_steps_equal_the_layer_path(splits, monkeypatch, name, dtype):
+    X, Y = splits.train
+    model = MODELS[name](dtype)
+    model.train()
+    assert training._whole_steps(model, X, Y, 32) is not None    # the C path is taken
+    (a, ha), (b, hb) = train_both(lambda: MODELS[name](dtype), X, Y, monkeypatch,
+                                  steps=1300, batch_size=32, lr_decay_step=700, seed=5)
+    np.testing.assert_array_equal(ha.loss, hb.loss)
+    assert_same_state(a, b)
+
+
+def test_stretches_stop_at_evaluations(splits, monkeypatch):
+    """Validation losses land on the same steps and see the same weights."""
+    X, Y = splits.train
+    monkeypatch.setattr(training, "EVAL_EVERY", 300)
+    (a, ha), (b, hb) = train_both(lambda: MODELS["lecture_mlp"](np.float32), X, Y,
+                                  monkeypatch, steps=1000, batch_size=16, seed=7,
+                                  eval_data=splits.val)
+    assert [s for s, _ in ha.val] == [300, 600, 900, 1000]
+    assert ha.val == hb.val
+    assert_same_state(a, b)
+
+
+def test_layer_path_where_c_cannot(splits):
+    X, Y = splits.train
+    model = MODELS["lecture_mlp"](np.float32)
+    model.train()
+    model.track_stats()                                 # per-step diagnostics
+    assert training._whole_steps(model, X, Y, 32) is None
+    model.track_stats(False)
+    assert training._whole_steps(model, X, Y, 32) is not None
+    model.eval()                                        # BatchNorm not in training mode
+    assert training._whole_steps(model, X, Y, 32) is None
+    model.train()
+    model.layers[1].weight.data = np.asfortranarray(model.layers[1].weight.data)
+    assert training._whole_steps(model, X, Y, 32) is None  # not updatable in place
+    unfused = mf.Sequential(model.layers, fuse=False)
+    assert training._whole_steps(unfused, X, Y, 32) is None
+
+
+def block(rng, K, N, dtype=np.float32, bias=False, bn=True):
+    w = rng.standard_normal((K, N)).astype(dtype)
+    b = np.zeros(N, dtype) if bias else None
+    norm = (np.ones(N, dtype), np.zeros(N, dtype), np.zeros(N, dtype), np.ones(N, dtype),
+            0.1, 1e-5) if bn else None
+    return (w, b, norm, "tanh")
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (lambda t, bl, X, Y: (t, [], X, Y), ValueError, "blocks is empty"),
+    (lambda t, bl, X, Y: (t.astype(np.float64), bl, X, Y), TypeError, "blocks\\[0\\] weight"),
+    (lambda t, bl, X, Y: (t[:, ::2], bl, X, Y), ValueError, "table must be a C-contiguous"),
+    (lambda t, bl, X, Y: (t, [bl[0], (np.zeros((6, 7), np.float32), None, None, None)], X, Y),
+     ValueError,
+     "blocks\\[1\\] weight must have 7 rows"),
+    (lambda t, bl, X, Y: (t, [bl[0], bl[0]], X, Y), ValueError, "shares memory"),
+    (lambda t, bl, X, Y: (t, bl, X + 5, Y), IndexError, "X"),
+    (lambda t, bl, X, Y: (t, bl, X, Y + 7), IndexError, "Y"),
+    (lambda t, bl, X, Y: (t, bl, X, Y[:-1]), ValueError, "Y has"),
+    (lambda t, bl, X, Y: (t, [(bl[0][0], None, None, "relu")], X, Y), ValueError,
+     "activation"),
+])
+def test_bad_construction_is_named(change, error, message):
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((5, 3)).astype(np.float32)
+    blocks = [block(rng, 6, 7)]
+    X, Y = rng.integers(0, 5, (10, 2)), rng.integers(0, 7, 10)
+    with pytest.raises(error, match=message):
+        ops.TrainSteps(*change(table, blocks, X, Y), 4)
+
+
+def test_bad_run_arguments_are_named():
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((5, 3)).astype(np.float32)
+    X, Y = rng.integers(0, 5, (10, 2)), rng.integers(0, 7, 10)
+    steps = ops.TrainSteps(table, [block(rng, 6, 7)], X, Y, 4)
+    loss = np.empty(2)
+    with pytest.raises(ValueError, match="rows must be"):
+        steps.run(np.zeros((2, 3), np.int64), [0.1, 0.1], loss)
+    with pytest.raises(IndexError, match="rows"):
+        steps.run(np.full((2, 4), 10), [0.1, 0.1], loss)
+    with pytest.raises(ValueError, match="lr must be finite"):
+        steps.run(np.zeros((2, 4), np.int64), [0.1, np.nan], loss)
+    with pytest.raises(TypeError, match="loss"):
+        steps.run(np.zeros((2, 4), np.int64), [0.1, 0.1], np.empty(2, np.float32))
+    before = table.copy()
+    steps.run(np.zeros((0, 4), np.int64), [], np.empty(0))           # no steps: no change
+    np.testing.assert_array_equal(table, before)
