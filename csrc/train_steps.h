@@ -30,6 +30,11 @@ typedef struct {
     void *dW, *dbias, *dgamma, *dbeta;
     /* workspaces: pre, out, dpre (B, N); shift, invstd (N); dx (B, K) */
     void *pre, *out, *dpre, *shift, *invstd, *dx;
+    /* NULL, or the per-step statistics that ops' `stats=` accumulates
+     * (out_sum, out_sumsq, out_saturated over |out| > saturation, grad_sum,
+     * grad_sumsq of the block's output gradient) */
+    double *stats;
+    double saturation;
 } mmf_block;
 
 typedef struct {
@@ -43,10 +48,16 @@ typedef struct {
 
 /* `steps` steps; step s trains on examples rows[s*B .. (s+1)*B) of X (n, T)
  * and Y (n), with learning rate lr[s], and writes its loss to loss[s].
+ * ratios: NULL, or (steps, parameters) receiving each parameter's
+ * update:data ratio log10(|lr| std(grad) / std(data after the update))
+ * (unbiased stds) in the order table, then per block W, bias, gamma, beta;
+ * every parameter then needs at least 2 elements.
  * Every index must be valid (the caller checks X and Y once). */
 void mmf_train_steps_f32(const mmf_net *net, const int64_t *X, const int64_t *Y,
-                         const int64_t *rows, int steps, const double *lr, double *loss);
+                         const int64_t *rows, int steps, const double *lr, double *loss,
+                         double *ratios);
 void mmf_train_steps_f64(const mmf_net *net, const int64_t *X, const int64_t *Y,
-                         const int64_t *rows, int steps, const double *lr, double *loss);
+                         const int64_t *rows, int steps, const double *lr, double *loss,
+                         double *ratios);
 
 #endif

@@ -94,6 +94,8 @@ cdef extern from "train_steps.h" nogil:
         void *shift
         void *invstd
         void *dx
+        double *stats
+        double saturation
 
     ctypedef struct mmf_net:
         int B, T, E, V, n_blocks
@@ -106,6 +108,8 @@ cdef extern from "train_steps.h" nogil:
         int64_t *targets
 
     void mmf_train_steps_f32(const mmf_net *net, const int64_t *X, const int64_t *Y,
-                             const int64_t *rows, int steps, const double *lr, double *loss)
+                             const int64_t *rows, int steps, const double *lr, double *loss,
+                             double *ratios)
     void mmf_train_steps_f64(const mmf_net *net, const int64_t *X, const int64_t *Y,
-                             const int64_t *rows, int steps, const double *lr, double *loss)
+                             const int64_t *rows, int steps, const double *lr, double *loss,
+                             double *ratios)

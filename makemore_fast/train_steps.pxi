@@ -9,32 +9,39 @@ cdef class TrainSteps:
     TrainSteps(table, blocks, X, Y, batch_size)
 
     table: the embedding table (V, E); blocks: a sequence of
-    (weight (K, N), bias (N,) or None, batchnorm, activation), batchnorm None
-    or (gamma, beta, running_mean, running_var, momentum, eps) in training
-    mode; X (n, T) and Y (n,) int64: the examples.  Parameters and running
+    (weight (K, N), bias (N,) or None, batchnorm, activation, stats),
+    batchnorm None or (gamma, beta, running_mean, running_var, momentum, eps)
+    in training mode, stats None or (accumulator, saturation): the `stats=`
+    and `saturation=` of the ops forwards and backwards, accumulated at every
+    step; X (n, T) and Y (n,) int64: the examples.  Parameters and running
     statistics are updated in place, so they must be C-contiguous, writable,
     native arrays of one float dtype (a ValueError / TypeError says which is
     not); every index in X and Y is checked once, here.
 
-    `run(rows, lr, loss)` makes len(lr) steps: step s trains on the examples
-    rows[s] (batch_size,), with learning rate lr[s], and writes its mean
-    cross-entropy to loss[s].  Each step calls the same kernels, in the same
-    order and with the same arguments, as the layer path (Sequential forward,
-    ops.cross_entropy, backward, ops.sgd_update): the parameters come out
-    bit-identical.  Gradients and activations live in workspaces of this
+    `run(rows, lr, loss, ratios=None)` makes len(lr) steps: step s trains on
+    the examples rows[s] (batch_size,), with learning rate lr[s], and writes
+    its mean cross-entropy to loss[s] and, with `ratios` (steps,
+    n_parameters) float64, the update:data ratios of ops.sgd_update
+    (parameters in Sequential.parameters() order).  Each step calls the same
+    kernels, in the same order and with the same arguments, as the layer
+    path (Sequential forward, ops.cross_entropy, backward, ops.sgd_update):
+    the parameters come out bit-identical.  Gradients and activations live in workspaces of this
     object; makemore_fast.train runs its last step through the layers, which
     then hold them as usual.
     """
     cdef mmf_net net
     cdef int typenum
+    cdef readonly int n_parameters
+    cdef Py_ssize_t smallest           # elements in the smallest parameter
     cdef list keep                  # every array the pointers in `net` point into
+    cdef list inplace               # those of them updated in place (the caller's)
     cdef cnp.ndarray X, Y
 
     def __cinit__(self):
         self.net.blocks = NULL
 
     def __init__(self, table, blocks, X, Y, batch_size):
-        self.keep = []
+        self.keep, self.inplace, self.smallest = [], [], _INT_MAX
         blocks = list(blocks)
         if not blocks:
             raise ValueError("blocks is empty: the network needs at least one Linear")
@@ -50,7 +57,6 @@ cdef class TrainSteps:
             raise ValueError(f"X has {self.X.shape[0]} rows but Y has {self.Y.shape[0]}")
         _check_indices(self.X, V, "X", "an embedding table with rows")
         self.net.B, self.net.T, self.net.E, self.net.V = B, T, E, V
-        self.keep = [tab]
         self.net.table = _ptr(tab)
         self.net.dtable = self._work((V, E))
         self.net.emb = self._work((B, T * E))
@@ -60,6 +66,7 @@ cdef class TrainSteps:
         if self.net.blocks == NULL:
             raise MemoryError()
         self.net.n_blocks = 0
+        self.n_parameters = 1
         cdef Py_ssize_t K = T * E
         for l, spec in enumerate(blocks):
             K = self._block(&self.net.blocks[l], spec, l, K)
@@ -71,7 +78,7 @@ cdef class TrainSteps:
         PyMem_Free(self.net.blocks)
 
     cdef Py_ssize_t _block(self, mmf_block *k, object spec, int l, Py_ssize_t K) except -1:
-        weight, bias, bn, activation = spec
+        weight, bias, bn, activation, stats = spec
         cdef cnp.ndarray w = self._param(weight, f"blocks[{l}] weight", 2, None)
         if w.shape[0] != K:
             raise ValueError(f"blocks[{l}] weight must have {K} rows (the width of its "
@@ -82,9 +89,17 @@ cdef class TrainSteps:
         k.act_tanh = _act_tanh(activation)
         k.W, k.dW = _ptr(w), self._work((K, N))
         k.bias = k.dbias = NULL
+        k.stats = NULL
+        if stats is not None:
+            accumulator, saturation = stats
+            k.stats = <double *>_ptr(_stats_array(accumulator, saturation))
+            k.saturation = _real(saturation, "saturation")
+            self.keep.append(accumulator)
+        self.n_parameters += 1
         if bias is not None:
             k.bias = _ptr(self._param(bias, f"blocks[{l}] bias", 1, N))
             k.dbias = self._work((N,))
+            self.n_parameters += 1
         k.out, k.dpre, k.dx = self._work((B, N)), self._work((B, N)), self._work((B, K))
         k.batchnorm = bn is not None
         k.gamma = k.beta = k.running_mean = k.running_var = NULL
@@ -97,6 +112,7 @@ cdef class TrainSteps:
             k.running_var = _ptr(self._param(rv, f"blocks[{l}] running_var", 1, N))
             k.momentum, k.eps = _real(momentum, "momentum"), _real(eps, "eps")
             k.dgamma, k.dbeta = self._work((N,)), self._work((N,))
+            self.n_parameters += 2
             k.pre, k.shift, k.invstd = self._work((B, N)), self._work((N,)), self._work((N,))
         return N
 
@@ -105,8 +121,9 @@ cdef class TrainSteps:
         if not isinstance(a, np.ndarray):
             raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
         cdef cnp.ndarray arr = <cnp.ndarray>a
-        if self.keep and cnp.PyArray_TYPE(arr) != self.typenum:
-            raise TypeError(f"{name} has dtype {arr.dtype}, the table {self.keep[0].dtype}")
+        if self.inplace and cnp.PyArray_TYPE(arr) != self.typenum:
+            raise TypeError(f"{name} has dtype {arr.dtype}, the table "
+                            f"{self.inplace[0].dtype}")
         if cnp.PyArray_TYPE(arr) != cnp.NPY_FLOAT32 and cnp.PyArray_TYPE(arr) != cnp.NPY_FLOAT64:
             raise TypeError(f"{name} must have dtype float32 or float64, got {arr.dtype}")
         if arr.ndim != ndim or (n is not None and arr.shape[0] != n):
@@ -114,18 +131,20 @@ cdef class TrainSteps:
         if not (cnp.PyArray_ISCARRAY(arr) and cnp.PyArray_ISNOTSWAPPED(arr)):
             raise ValueError(f"{name} must be a C-contiguous, writable, native-endian array "
                              f"(it is updated in place)")
-        for other in self.keep:
+        for other in self.inplace:
             if np.may_share_memory(arr, other):
                 raise ValueError(f"{name} shares memory with another parameter")
+        self.inplace.append(arr)
         self.keep.append(arr)
+        self.smallest = min(self.smallest, arr.size)
         return arr
 
     cdef void *_work(self, tuple shape, dtype=None) except NULL:
-        cdef cnp.ndarray a = np.zeros(shape, self.keep[0].dtype if dtype is None else dtype)
+        cdef cnp.ndarray a = np.zeros(shape, self.inplace[0].dtype if dtype is None else dtype)
         self.keep.append(a)
         return cnp.PyArray_DATA(a) if a.size else <void *>self   # never NULL
 
-    def run(self, rows, lr, loss):
+    def run(self, rows, lr, loss, ratios=None):
         cdef cnp.ndarray r = _index_array(rows, "rows", 2)
         cdef cnp.ndarray rates = np.ascontiguousarray(lr, dtype=np.float64)
         if not isinstance(loss, np.ndarray) or loss.dtype != np.float64 or loss.ndim != 1 \
@@ -141,6 +160,19 @@ cdef class TrainSteps:
         if not np.isfinite(rates).all():
             raise ValueError("lr must be finite")
         _check_indices(r, self.X.shape[0], "rows", "examples")
+        cdef double *pq = NULL
+        if ratios is not None:
+            if not isinstance(ratios, np.ndarray) or ratios.dtype != np.float64 \
+                    or not (<cnp.ndarray>ratios).flags.c_contiguous \
+                    or not ratios.flags.writeable:
+                raise TypeError("ratios must be a writable, C-contiguous float64 array")
+            if ratios.shape != (steps, self.n_parameters):
+                raise ValueError(f"ratios must have shape ({steps}, {self.n_parameters}), "
+                                 f"got {ratios.shape}")
+            if self.smallest < 2:
+                raise ValueError(f"a parameter has {self.smallest} element(s): an "
+                                 f"update:data ratio needs a std over at least 2")
+            pq = <double *>cnp.PyArray_DATA(<cnp.ndarray>ratios)
         cdef const int64_t *px = <const int64_t *>cnp.PyArray_DATA(self.X)
         cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(self.Y)
         cdef const int64_t *pr = <const int64_t *>cnp.PyArray_DATA(r)
@@ -148,9 +180,9 @@ cdef class TrainSteps:
         cdef double *po = <double *>cnp.PyArray_DATA(out)
         with nogil:
             if self.typenum == cnp.NPY_FLOAT32:
-                mmf_train_steps_f32(&self.net, px, py, pr, steps, pl, po)
+                mmf_train_steps_f32(&self.net, px, py, pr, steps, pl, po, pq)
             else:
-                mmf_train_steps_f64(&self.net, px, py, pr, steps, pl, po)
+                mmf_train_steps_f64(&self.net, px, py, pr, steps, pl, po, pq)
 
 
 cdef Py_ssize_t checked_batch(object batch_size) except -1:

@@ -77,7 +77,8 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
 
     Steps run in C, many per call (ops.TrainSteps: no Python between layers
     or steps), for a fused Sequential of an Embedding then Linear
-    [-> BatchNorm1d] [-> Tanh] runs, without per-step tracking; the step
+    [-> BatchNorm1d] [-> Tanh] runs, track_stats and track_updates=True
+    included (a `record` object needs the layer path); the step
     before each progress refresh, evaluation and chunk of minibatches goes
     through the layers, which then hold their `.out`, `.out_grad` and
     `.grad` as usual.  Both paths call the same kernels in the same order:
@@ -117,8 +118,7 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     start = time.perf_counter()
     blas_threads = (threadpool_limits(1, user_api="blas") if batch_size <= SMALL_BATCH
                     else nullcontext())
-    whole_steps = (_whole_steps(model, X, Y, batch_size)
-                   if recorder is None and ratios is None else None)
+    whole_steps = _WholeSteps.build(model, X, Y, batch_size) if recorder is None else None
     with bar, _StopOnInterrupt() as stop, blas_threads:
         i = 0
         while i < steps:
@@ -135,10 +135,8 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
                 if n > 0:
                     rows = batches[i % _INDEX_CHUNK:i % _INDEX_CHUNK + n]
                     rates = np.where(np.arange(i, i + n) < lr_decay_step, lr, decayed_lr)
-                    whole_steps.run(rows, rates, losses[i:i + n])
-                    for layer in model.layers:
-                        if isinstance(layer, BatchNorm1d):
-                            layer.num_batches_tracked += n
+                    whole_steps.run(rows, rates, losses[i:i + n],
+                                    None if ratios is None else ratios[i:i + n])
                     i += n
             ix = batches[i % _INDEX_CHUNK]
             logits = model(X[ix])
@@ -212,32 +210,53 @@ def calibrate_batchnorm(model, X):
         h = layer.infer(h)
 
 
-def _whole_steps(model, X, Y, batch_size):
-    """An ops.TrainSteps running `model`'s steps in C, or None where the layer
-    path is needed: anything but a fused Sequential of an Embedding then
-    Linear [-> BatchNorm1d] [-> Tanh] runs in training mode, per-step
-    tracking (track_stats), or parameters the kernel cannot update in place
-    (then the layer path gives the usual behaviour or error)."""
-    if not isinstance(model, Sequential) or not model.fuse:
-        return None
-    steps = model._plan()
-    if len(steps) < 2 or type(steps[0]) is not Embedding:
-        return None
-    blocks = []
-    for run in steps[1:]:
-        if not isinstance(run, FusedRun) or (run.tanh is not None and run.tanh.stats is not None):
+class _WholeSteps:
+    """Steps of `model` in C (ops.TrainSteps), with the layers' bookkeeping.
+
+    `_WholeSteps.build(...)` is None where the layer path is needed: anything
+    but a fused Sequential of an Embedding then Linear [-> BatchNorm1d]
+    [-> Tanh] runs in training mode, or parameters the kernel cannot update
+    in place (then the layer path gives the usual behaviour or error).
+    """
+
+    def __init__(self, steps, runs, batch_size):
+        self.steps, self.runs, self.batch_size = steps, runs, batch_size
+
+    @classmethod
+    def build(cls, model, X, Y, batch_size):
+        if not isinstance(model, Sequential) or not model.fuse:
             return None
-        lin, bn = run.linear, run.bn
-        if bn is not None and not bn.training:
+        plan = model._plan()
+        if len(plan) < 2 or type(plan[0]) is not Embedding:
             return None
-        norm = None if bn is None else (bn.gamma.data, bn.beta.data, bn.running_mean,
-                                        bn.running_var, bn.momentum, bn.eps)
-        blocks.append((lin.weight.data, None if lin.bias is None else lin.bias.data, norm,
-                       run.activation))
-    try:
-        return ops.TrainSteps(steps[0].weight.data, blocks, X, Y, batch_size)
-    except (TypeError, ValueError, IndexError):
-        return None
+        runs, blocks = plan[1:], []
+        for run in runs:
+            if not isinstance(run, FusedRun):
+                return None
+            lin, bn, tanh = run.linear, run.bn, run.tanh
+            if bn is not None and not bn.training:
+                return None
+            norm = None if bn is None else (bn.gamma.data, bn.beta.data, bn.running_mean,
+                                            bn.running_var, bn.momentum, bn.eps)
+            stats = None if tanh is None or tanh.stats is None else (tanh.stats,
+                                                                      tanh.saturation)
+            blocks.append((lin.weight.data, None if lin.bias is None else lin.bias.data,
+                           norm, run.activation, stats))
+        try:
+            steps = ops.TrainSteps(plan[0].weight.data, blocks, X, Y, batch_size)
+        except (TypeError, ValueError, IndexError):
+            return None
+        return cls(steps, runs, batch_size)
+
+    def run(self, rows, rates, losses, ratios):
+        """len(rows) steps; then what the layer path counts per step."""
+        self.steps.run(rows, rates, losses, ratios)
+        n = len(rows)
+        for run in self.runs:
+            if run.bn is not None:
+                run.bn.num_batches_tracked += n
+            if run.tanh is not None and run.tanh.stats is not None:
+                run.tanh.stats_count += n * self.batch_size * run.linear.fan_out
 
 
 def _next_multiple(i, k):

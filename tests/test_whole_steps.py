@@ -12,14 +12,16 @@ def splits():
     return mf.data.load_splits()
 
 
-def train_both(make_model, X, Y, monkeypatch, **kwargs):
+def train_both(make_model, X, Y, monkeypatch, track_stats=False, **kwargs):
     """(model, history) trained with whole steps in C, then through the layers only."""
     runs = []
     for whole in (True, False):
         model = make_model()
         with monkeypatch.context() as m:
             if not whole:
-                m.setattr(training, "_whole_steps", lambda *args: None)
+                m.setattr(training._WholeSteps, "build", lambda *args: None)
+            if track_stats:
+                model.track_stats()
             runs.append((model, mf.train(model, X, Y, progress=False, **kwargs)))
     return runs
 
@@ -50,7 +52,7 @@ def test_whole_steps_equal_the_layer_path(splits, monkeypatch, name, dtype):
     X, Y = splits.train
     model = MODELS[name](dtype)
     model.train()
-    assert training._whole_steps(model, X, Y, 32) is not None    # the C path is taken
+    assert training._WholeSteps.build(model, X, Y, 32) is not None    # the C path is taken
     (a, ha), (b, hb) = train_both(lambda: MODELS[name](dtype), X, Y, monkeypatch,
                                   steps=1300, batch_size=32, lr_decay_step=700, seed=5)
     np.testing.assert_array_equal(ha.loss, hb.loss)
@@ -69,21 +71,50 @@ def test_stretches_stop_at_evaluations(splits, monkeypatch):
     assert_same_state(a, b)
 
 
+@pytest.mark.parametrize("name", list(MODELS))
+def test_diagnostics_in_c_equal_the_layer_path(splits, monkeypatch, name):
+    """track_stats (Tanh statistics) and track_updates=True (update:data ratios)."""
+    X, Y = splits.train
+    (a, ha), (b, hb) = train_both(lambda: MODELS[name](np.float32), X, Y, monkeypatch,
+                                  track_stats=True, steps=600, seed=9, track_updates=True)
+    np.testing.assert_array_equal(ha.update_ratios, hb.update_ratios)
+    assert np.isfinite(ha.update_ratios).all()
+    assert_same_state(a, b)
+    tanhs = [(la, lb) for la, lb in zip(a.layers, b.layers) if isinstance(la, mf.Tanh)]
+    assert tanhs
+    for la, lb in tanhs:
+        np.testing.assert_array_equal(la.stats, lb.stats)
+        np.testing.assert_array_equal(la.stats_count, lb.stats_count)
+        assert la.stats_count[0] == 600 * 32 * la.out.shape[1]
+
+
 def test_layer_path_where_c_cannot(splits):
     X, Y = splits.train
+    build = training._WholeSteps.build
     model = MODELS["lecture_mlp"](np.float32)
     model.train()
-    model.track_stats()                                 # per-step diagnostics
-    assert training._whole_steps(model, X, Y, 32) is None
-    model.track_stats(False)
-    assert training._whole_steps(model, X, Y, 32) is not None
+    assert build(model, X, Y, 32) is not None
     model.eval()                                        # BatchNorm not in training mode
-    assert training._whole_steps(model, X, Y, 32) is None
+    assert build(model, X, Y, 32) is None
     model.train()
     model.layers[1].weight.data = np.asfortranarray(model.layers[1].weight.data)
-    assert training._whole_steps(model, X, Y, 32) is None  # not updatable in place
+    assert build(model, X, Y, 32) is None               # not updatable in place
     unfused = mf.Sequential(model.layers, fuse=False)
-    assert training._whole_steps(unfused, X, Y, 32) is None
+    assert build(unfused, X, Y, 32) is None
+
+
+def test_a_recorder_object_gets_the_layer_path(splits):
+    """A `record(parameters, lr)` object sees the parameters after every step."""
+    X, Y = splits.train
+    seen = []
+
+    class Recorder:
+        def record(self, params, lr):
+            seen.append(params[1].data.copy())
+
+    model = MODELS["lecture_mlp"](np.float32)
+    mf.train(model, X, Y, steps=300, seed=1, progress=False, track_updates=Recorder())
+    assert len(seen) == 300 and not np.array_equal(seen[0], seen[-1])
 
 
 def block(rng, K, N, dtype=np.float32, bias=False, bn=True):
@@ -91,22 +122,24 @@ def block(rng, K, N, dtype=np.float32, bias=False, bn=True):
     b = np.zeros(N, dtype) if bias else None
     norm = (np.ones(N, dtype), np.zeros(N, dtype), np.zeros(N, dtype), np.ones(N, dtype),
             0.1, 1e-5) if bn else None
-    return (w, b, norm, "tanh")
+    return (w, b, norm, "tanh", None)
 
 
 @pytest.mark.parametrize("change, error, message", [
     (lambda t, bl, X, Y: (t, [], X, Y), ValueError, "blocks is empty"),
     (lambda t, bl, X, Y: (t.astype(np.float64), bl, X, Y), TypeError, "blocks\\[0\\] weight"),
     (lambda t, bl, X, Y: (t[:, ::2], bl, X, Y), ValueError, "table must be a C-contiguous"),
-    (lambda t, bl, X, Y: (t, [bl[0], (np.zeros((6, 7), np.float32), None, None, None)], X, Y),
-     ValueError,
+    (lambda t, bl, X, Y: (t, [bl[0], (np.zeros((6, 7), np.float32), None, None, None, None)],
+                          X, Y), ValueError,
      "blocks\\[1\\] weight must have 7 rows"),
     (lambda t, bl, X, Y: (t, [bl[0], bl[0]], X, Y), ValueError, "shares memory"),
     (lambda t, bl, X, Y: (t, bl, X + 5, Y), IndexError, "X"),
     (lambda t, bl, X, Y: (t, bl, X, Y + 7), IndexError, "Y"),
     (lambda t, bl, X, Y: (t, bl, X, Y[:-1]), ValueError, "Y has"),
-    (lambda t, bl, X, Y: (t, [(bl[0][0], None, None, "relu")], X, Y), ValueError,
+    (lambda t, bl, X, Y: (t, [(bl[0][0], None, None, "relu", None)], X, Y), ValueError,
      "activation"),
+    (lambda t, bl, X, Y: (t, [bl[0][:4] + ((np.zeros(4), 0.97),)], X, Y), ValueError,
+     "stats must have shape"),
 ])
 def test_bad_construction_is_named(change, error, message):
     rng = np.random.default_rng(0)
@@ -131,6 +164,17 @@ def test_bad_run_arguments_are_named():
         steps.run(np.zeros((2, 4), np.int64), [0.1, np.nan], loss)
     with pytest.raises(TypeError, match="loss"):
         steps.run(np.zeros((2, 4), np.int64), [0.1, 0.1], np.empty(2, np.float32))
+    with pytest.raises(ValueError, match="ratios must have shape \\(2, 4\\)"):
+        steps.run(np.zeros((2, 4), np.int64), [0.1, 0.1], loss, np.empty((2, 3)))
     before = table.copy()
     steps.run(np.zeros((0, 4), np.int64), [], np.empty(0))           # no steps: no change
     np.testing.assert_array_equal(table, before)
+
+
+def test_ratios_need_two_elements_per_parameter():
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((5, 3)).astype(np.float32)
+    X, Y = rng.integers(0, 5, (10, 2)), np.zeros(10, np.int64)
+    steps = ops.TrainSteps(table, [block(rng, 6, 1)], X, Y, 4)   # gamma, beta: 1 element
+    with pytest.raises(ValueError, match="1 element"):
+        steps.run(np.zeros((1, 4), np.int64), [0.1], np.empty(1), np.empty((1, 4)))
