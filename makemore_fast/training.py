@@ -58,7 +58,8 @@ class TrainHistory:
 
 
 def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=150_000,
-          decayed_lr=0.01, seed=None, progress=True, eval_data=None, track_updates=False):
+          decayed_lr=0.01, seed=None, progress=True, eval_data=None, track_updates=False,
+          whole_steps=True):
     """Train `model` in place with the lecture's SGD loop; returns a TrainHistory.
 
     X (N, block_size) int, Y (N,) int: the training examples; each step draws
@@ -75,14 +76,15 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     `p.data += -lr * p.grad` for every parameter, in one C call
     (ops.sgd_update).  Batches up to SMALL_BATCH run BLAS on one thread.
 
-    Steps run in C, many per call (ops.TrainSteps: no Python between layers
-    or steps), for a fused Sequential of an Embedding then Linear
+    With `whole_steps` (the default) steps run in C, many per call
+    (ops.TrainSteps: no Python between layers or steps), for a fused Sequential of an Embedding then Linear
     [-> BatchNorm1d] [-> Tanh] runs, track_stats and track_updates=True
     included (a `record` object needs the layer path); the step
     before each progress refresh, evaluation and chunk of minibatches goes
     through the layers, which then hold their `.out`, `.out_grad` and
     `.grad` as usual.  Both paths call the same kernels in the same order:
     the results are bit-identical (tests/test_whole_steps.py).
+    `whole_steps=False` runs every step through the layers.
 
     Ctrl-C stops after the current step and returns what was trained
     (history.interrupted); a second Ctrl-C interrupts at once.  The model is
@@ -118,7 +120,8 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     start = time.perf_counter()
     blas_threads = (threadpool_limits(1, user_api="blas") if batch_size <= SMALL_BATCH
                     else nullcontext())
-    whole_steps = _WholeSteps.build(model, X, Y, batch_size) if recorder is None else None
+    whole_steps = (_WholeSteps.build(model, X, Y, batch_size)
+                   if whole_steps and recorder is None else None)
     with bar, _StopOnInterrupt() as stop, blas_threads:
         i = 0
         while i < steps:

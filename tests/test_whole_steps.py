@@ -12,17 +12,15 @@ def splits():
     return mf.data.load_splits()
 
 
-def train_both(make_model, X, Y, monkeypatch, track_stats=False, **kwargs):
+def train_both(make_model, X, Y, track_stats=False, **kwargs):
     """(model, history) trained with whole steps in C, then through the layers only."""
     runs = []
     for whole in (True, False):
         model = make_model()
-        with monkeypatch.context() as m:
-            if not whole:
-                m.setattr(training._WholeSteps, "build", lambda *args: None)
-            if track_stats:
-                model.track_stats()
-            runs.append((model, mf.train(model, X, Y, progress=False, **kwargs)))
+        if track_stats:
+            model.track_stats()
+        runs.append((model, mf.train(model, X, Y, progress=False, whole_steps=whole,
+                                     **kwargs)))
     return runs
 
 
@@ -48,12 +46,12 @@ MODELS = {
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(MODELS))
-def test_whole_steps_equal_the_layer_path(splits, monkeypatch, name, dtype):
+def test_whole_steps_equal_the_layer_path(splits, name, dtype):
     X, Y = splits.train
     model = MODELS[name](dtype)
     model.train()
     assert training._WholeSteps.build(model, X, Y, 32) is not None    # the C path is taken
-    (a, ha), (b, hb) = train_both(lambda: MODELS[name](dtype), X, Y, monkeypatch,
+    (a, ha), (b, hb) = train_both(lambda: MODELS[name](dtype), X, Y,
                                   steps=1300, batch_size=32, lr_decay_step=700, seed=5)
     np.testing.assert_array_equal(ha.loss, hb.loss)
     assert_same_state(a, b)
@@ -64,7 +62,7 @@ def test_stretches_stop_at_evaluations(splits, monkeypatch):
     X, Y = splits.train
     monkeypatch.setattr(training, "EVAL_EVERY", 300)
     (a, ha), (b, hb) = train_both(lambda: MODELS["lecture_mlp"](np.float32), X, Y,
-                                  monkeypatch, steps=1000, batch_size=16, seed=7,
+                                  steps=1000, batch_size=16, seed=7,
                                   eval_data=splits.val)
     assert [s for s, _ in ha.val] == [300, 600, 900, 1000]
     assert ha.val == hb.val
@@ -72,10 +70,10 @@ def test_stretches_stop_at_evaluations(splits, monkeypatch):
 
 
 @pytest.mark.parametrize("name", list(MODELS))
-def test_diagnostics_in_c_equal_the_layer_path(splits, monkeypatch, name):
+def test_diagnostics_in_c_equal_the_layer_path(splits, name):
     """track_stats (Tanh statistics) and track_updates=True (update:data ratios)."""
     X, Y = splits.train
-    (a, ha), (b, hb) = train_both(lambda: MODELS[name](np.float32), X, Y, monkeypatch,
+    (a, ha), (b, hb) = train_both(lambda: MODELS[name](np.float32), X, Y,
                                   track_stats=True, steps=600, seed=9, track_updates=True)
     np.testing.assert_array_equal(ha.update_ratios, hb.update_ratios)
     assert np.isfinite(ha.update_ratios).all()
