@@ -7,8 +7,10 @@ makemore_fast runs `makemore_fast.train` (the whole step: minibatch, forward,
 cross-entropy, backward, SGD update).  The PyTorch side, when torch is
 installed, runs the lecture's own loop: its hand-written Linear / BatchNorm1d
 / Tanh classes on torch tensors, `F.cross_entropy`, `loss.backward()` and
-`p.data += -lr * p.grad`, and the same loop over torch.nn modules.  Both
-sides start from the same initial weights (lecture_mlp, seed 42).
+`p.data += -lr * p.grad`, and the same loop over torch.nn modules.  The
+NumPy side is manual backprop: makemore_fast.reference's functions (the
+kernels' twins) chained by hand.  All start from the same initial weights
+(lecture_mlp, seed 42).
 
 Step times are the median over `--repeats` timed blocks of `--steps` steps,
 the implementations interleaved; the machine's load moves them, so compare
@@ -157,6 +159,40 @@ def fast_runner(Xtr, Ytr, seed=42):
     return model, run
 
 
+def numpy_runner(model, Xtr, Ytr, seed=42):
+    """The same steps as manual backprop in NumPy: makemore_fast.reference's
+    functions (the kernels' readable twins) chained by hand, on a copy of
+    `model`'s weights."""
+    ref = mf.reference
+    table = model.layers[0].weight.data.copy()
+    blocks = []
+    for run in model._plan()[1:]:
+        bn = run.bn
+        blocks.append([run.linear.weight.data.copy(), bn.gamma.data.copy(),
+                       bn.beta.data.copy(), bn.running_mean.copy(), bn.running_var.copy(),
+                       run.activation])
+    rng = np.random.default_rng(seed)
+
+    def run(steps):
+        for _ in range(steps):
+            ix = rng.integers(0, len(Xtr), 32)
+            xb, yb = Xtr[ix], Ytr[ix]
+            h = ref.embedding_forward(table, xb)
+            caches = []
+            for w, g, b, rm, rv, act in blocks:
+                h, cache = ref.linear_bn_tanh_forward(h, w, g, b, rm, rv, activation=act)
+                caches.append(cache)
+            _, d = ref.cross_entropy(h, yb)
+            params, grads = [], []
+            for (w, g, b, _, _, _), cache in zip(blocks[::-1], caches[::-1]):
+                d, dw, _, dg, db = ref.linear_bn_tanh_backward(d, cache)
+                params += [w, g, b]
+                grads += [dw, dg, db]
+            ref.sgd_update([table] + params, [ref.embedding_backward(d, xb, len(table))] + grads,
+                           0.1)
+    return run
+
+
 def time_steps(runners, steps, repeats):
     """Median seconds per step of each runner, blocks interleaved."""
     for run in runners.values():
@@ -193,7 +229,7 @@ def main(argv=None):
           f"torch {torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else '-'}"
           f", {platform.machine()}")
     model, fast = fast_runner(Xtr, Ytr)
-    runners = {"makemore_fast": fast}
+    runners = {"makemore_fast": fast, "numpy, manual backprop": numpy_runner(model, Xtr, Ytr)}
     if torch is not None:
         runners["torch, lecture's classes"] = LectureLoop(model, Xtr, Ytr, torch).run
         runners["torch, torch.nn modules"] = LectureLoop(model, Xtr, Ytr, torch,
