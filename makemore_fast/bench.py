@@ -297,6 +297,41 @@ def run(large=False, repeats=7, peak=None, stream=sys.stdout):
     return rows
 
 
+def products_share(shapes=((4096, 512, 512), (4096, 1024, 1024)), repeats=5,
+                   stream=sys.stdout):
+    """The fused block's forward+backward against its three matrix products
+    alone (SciPy's sgemm, the BLAS the kernels call: x @ W, x^T @ dpre,
+    dpre @ W^T, fresh outputs as the block's): what everything around BLAS
+    costs."""
+    from scipy.linalg.blas import sgemm
+    print(f"{'fused fwd+bwd vs its 3 sgemms':<32} {'sgemms µs':>11} {'fused µs':>11} "
+          f"{'ratio':>7}", file=stream)
+    rows = []
+    for B, K, N in shapes:
+        x, w, gamma, beta, dout = _block_inputs(np.random.default_rng(5), B, K, N,
+                                                np.float32)
+
+        def products():
+            sgemm(1.0, w.T, x.T)                    # (x @ W)^T
+            sgemm(1.0, dout.T, x.T, trans_b=1)      # (x^T @ dpre)^T
+            sgemm(1.0, w.T, dout.T, trans_a=1)      # (dpre @ W^T)^T
+
+        fused = _block_step(x, w, gamma, beta, dout, "tanh")(ops)
+        times = {"sgemms": [], "fused": []}
+        for fn in (products, fused):
+            fn()
+        for _ in range(repeats):
+            for name, fn in (("sgemms", products), ("fused", fused)):
+                time.sleep(SETTLE)
+                times[name].append(_per_call(fn, 1))
+        t = {name: float(np.median(v)) for name, v in times.items()}
+        rows.append({"shape": f"{B}x{K}x{N}", "sgemms_us": t["sgemms"] * 1e6,
+                     "fused_us": t["fused"] * 1e6, "ratio": t["fused"] / t["sgemms"]})
+        print(f"{B}x{K}x{N:<22} {t['sgemms'] * 1e6:>11.0f} {t['fused'] * 1e6:>11.0f} "
+              f"{t['fused'] / t['sgemms']:>6.2f}x", file=stream, flush=True)
+    return rows
+
+
 def thread_scaling(shapes=((1024, 512, 512), (4096, 1024, 1024)), repeats=3,
                    stream=sys.stdout):
     """The fused block's fwd+bwd time with 1 and 2 BLAS threads."""
@@ -362,6 +397,9 @@ def main(argv=None):
     results["tracking"] = tracking_overhead(repeats=args.repeats)
     print()
     results["train_step_tracking"] = train_step_tracking()
+    if args.large:
+        print()
+        results["products_share"] = products_share()
     if args.threads:
         print()
         results["threads"] = thread_scaling()
