@@ -1,5 +1,7 @@
 # Included by ops.pyx: whole SGD steps in one C call (csrc/train_steps.h).
 
+import threading
+
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
 
@@ -25,9 +27,10 @@ cdef class TrainSteps:
     (parameters in Sequential.parameters() order).  Each step calls the same
     kernels, in the same order and with the same arguments, as the layer
     path (Sequential forward, ops.cross_entropy, backward, ops.sgd_update):
-    the parameters come out bit-identical.  Gradients and activations live in workspaces of this
-    object; makemore_fast.train runs its last step through the layers, which
-    then hold them as usual.
+    the parameters come out bit-identical.  Gradients and activations live
+    in workspaces of this object (so calls of `run` from several threads
+    take turns); makemore_fast.train runs its last step through the layers,
+    which then hold them as usual.
     """
     cdef mmf_net net
     cdef int typenum
@@ -36,12 +39,14 @@ cdef class TrainSteps:
     cdef list keep                  # every array the pointers in `net` point into
     cdef list inplace               # those of them updated in place (the caller's)
     cdef cnp.ndarray X, Y
+    cdef object lock                # one run at a time: the workspaces are shared
 
     def __cinit__(self):
         self.net.blocks = NULL
 
     def __init__(self, table, blocks, X, Y, batch_size):
         self.keep, self.inplace, self.smallest = [], [], _INT_MAX
+        self.lock = threading.Lock()
         blocks = list(blocks)
         if not blocks:
             raise ValueError("blocks is empty: the network needs at least one Linear")
@@ -178,11 +183,12 @@ cdef class TrainSteps:
         cdef const int64_t *pr = <const int64_t *>cnp.PyArray_DATA(r)
         cdef const double *pl = <const double *>cnp.PyArray_DATA(rates)
         cdef double *po = <double *>cnp.PyArray_DATA(out)
-        with nogil:
-            if self.typenum == cnp.NPY_FLOAT32:
-                mmf_train_steps_f32(&self.net, px, py, pr, steps, pl, po, pq)
-            else:
-                mmf_train_steps_f64(&self.net, px, py, pr, steps, pl, po, pq)
+        with self.lock:
+            with nogil:
+                if self.typenum == cnp.NPY_FLOAT32:
+                    mmf_train_steps_f32(&self.net, px, py, pr, steps, pl, po, pq)
+                else:
+                    mmf_train_steps_f64(&self.net, px, py, pr, steps, pl, po, pq)
 
 
 cdef Py_ssize_t checked_batch(object batch_size) except -1:

@@ -176,3 +176,34 @@ def test_ratios_need_two_elements_per_parameter():
     steps = ops.TrainSteps(table, [block(rng, 6, 1)], X, Y, 4)   # gamma, beta: 1 element
     with pytest.raises(ValueError, match="1 element"):
         steps.run(np.zeros((1, 4), np.int64), [0.1], np.empty(1), np.empty((1, 4)))
+
+
+def test_runs_from_two_threads_take_turns():
+    """Each run is whole: the result is one of the two orders, never a mix."""
+    import threading
+
+    rng = np.random.default_rng(3)
+    X, Y = rng.integers(0, 5, (50, 2)), rng.integers(0, 7, 50)
+    rows = [rng.integers(0, 50, (200, 8)) for _ in range(2)]
+
+    def fresh():
+        r = np.random.default_rng(0)
+        table = r.standard_normal((5, 3)).astype(np.float32)
+        return table, ops.TrainSteps(table, [block(r, 6, 7)], X, Y, 8)
+
+    def run(steps, k):
+        steps.run(rows[k], np.full(200, 0.05), np.empty(200))
+
+    orders = []
+    for order in ((0, 1), (1, 0)):
+        table, steps = fresh()
+        for k in order:
+            run(steps, k)
+        orders.append(table)
+    table, steps = fresh()
+    threads = [threading.Thread(target=run, args=(steps, k)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert any(np.array_equal(table, done) for done in orders)
