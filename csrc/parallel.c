@@ -11,7 +11,14 @@
 #define MAX_THREADS 64
 #define ALIGN_COLUMNS 16
 
-static int g_threads;   /* 0: not set yet */
+static int g_threads;   /* 0: not set yet; read and written atomically */
+#if defined(__GNUC__) || defined(__clang__)
+#define LOAD_THREADS() __atomic_load_n(&g_threads, __ATOMIC_RELAXED)
+#define STORE_THREADS(n) __atomic_store_n(&g_threads, (n), __ATOMIC_RELAXED)
+#else                   /* an aligned int is read and written whole */
+#define LOAD_THREADS() (*(volatile int *)&g_threads)
+#define STORE_THREADS(n) (*(volatile int *)&g_threads = (n))
+#endif
 
 static int available_cpus(void)
 {
@@ -30,19 +37,18 @@ static int available_cpus(void)
 
 int mmf_get_num_threads(void)
 {
-    int n = __atomic_load_n(&g_threads, __ATOMIC_RELAXED);
+    int n = LOAD_THREADS();
     if (n == 0) {
         n = available_cpus();
         n = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
-        __atomic_store_n(&g_threads, n, __ATOMIC_RELAXED);
+        STORE_THREADS(n);
     }
     return n;
 }
 
 void mmf_set_num_threads(int n)
 {
-    n = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
-    __atomic_store_n(&g_threads, n, __ATOMIC_RELAXED);
+    STORE_THREADS(n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n);
 }
 
 #ifdef MMF_HAVE_PTHREADS
