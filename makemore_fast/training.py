@@ -77,12 +77,12 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     (ops.sgd_update).  Batches up to SMALL_BATCH run BLAS on one thread.
 
     With `whole_steps` (the default) steps run in C, many per call
-    (ops.TrainSteps: no Python between layers or steps), for a fused Sequential of an Embedding then Linear
-    [-> BatchNorm1d] [-> Tanh] runs, track_stats and track_updates=True
-    included (a `record` object needs the layer path); the step
-    before each progress refresh, evaluation and chunk of minibatches goes
-    through the layers, which then hold their `.out`, `.out_grad` and
-    `.grad` as usual.  Both paths call the same kernels in the same order:
+    (ops.TrainSteps: no Python between layers or steps), for a fused
+    Sequential of an Embedding then Linear [-> BatchNorm1d] [-> Tanh] runs,
+    track_stats and track_updates=True included (a `record` object needs
+    the layer path); the step before each progress refresh, evaluation and
+    chunk of minibatches goes through the layers, which then hold their
+    `.out`, `.out_grad` and `.grad` as usual.  Both paths call the same kernels in the same order:
     the results are bit-identical (tests/test_whole_steps.py).
     `whole_steps=False` runs every step through the layers.
 
@@ -120,15 +120,15 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     start = time.perf_counter()
     blas_threads = (threadpool_limits(1, user_api="blas") if batch_size <= SMALL_BATCH
                     else nullcontext())
-    whole_steps = (_WholeSteps.build(model, X, Y, batch_size)
-                   if whole_steps and recorder is None else None)
+    in_c = (_WholeSteps.build(model, X, Y, batch_size)
+            if whole_steps and recorder is None else None)
     with bar, _StopOnInterrupt() as stop, blas_threads:
         i = 0
         while i < steps:
             if i % _INDEX_CHUNK == 0:
                 batches = rng.integers(0, len(X), size=(min(_INDEX_CHUNK, steps - i),
                                                         batch_size))
-            if whole_steps is not None:
+            if in_c is not None:
                 # In C up to the step before the next chunk, refresh or eval
                 # boundary; that step then goes through the layers below.
                 end = min(steps, _next_multiple(i, _INDEX_CHUNK),
@@ -138,8 +138,8 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
                 if n > 0:
                     rows = batches[i % _INDEX_CHUNK:i % _INDEX_CHUNK + n]
                     rates = np.where(np.arange(i, i + n) < lr_decay_step, lr, decayed_lr)
-                    whole_steps.run(rows, rates, losses[i:i + n],
-                                    None if ratios is None else ratios[i:i + n])
+                    in_c.run(rows, rates, losses[i:i + n],
+                             None if ratios is None else ratios[i:i + n])
                     i += n
             ix = batches[i % _INDEX_CHUNK]
             logits = model(X[ix])
