@@ -36,5 +36,7 @@ void mmf_gemm_f64(int trans_a, int trans_b, int M, int N, int K,
 #define MMF_SMALL_GEMM_B (1L << 16)
 int mmf_sgemm_small(int trans_a, int trans_b, int M, int N, int K,
                     const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+/* Whether a float32 product of these sizes takes that kernel (no BLAS). */
+int mmf_sgemm_is_small(int M, int N, int K);
 
 #endif

@@ -140,10 +140,15 @@ static void transpose(int N, int K, const float *B, long ldb, float *Bt)
             Bt[(long)k * N + j0] = B[j0 * ldb + k];
 }
 
+int mmf_sgemm_is_small(int M, int N, int K)
+{
+    return (long)M * N * K <= MMF_SMALL_GEMM_MACS && (long)N * K <= MMF_SMALL_GEMM_B;
+}
+
 int mmf_sgemm_small(int trans_a, int trans_b, int M, int N, int K,
                     const float *A, int lda, const float *B, int ldb, float *C, int ldc)
 {
-    if ((long)M * N * K > MMF_SMALL_GEMM_MACS || (long)N * K > MMF_SMALL_GEMM_B)
+    if (!mmf_sgemm_is_small(M, N, K))
         return 0;
     int tail_cols = N % 8;
     long scratch = (tail_cols ? 8L * K : 0) + (trans_b ? (long)N * K : 0);
@@ -170,6 +175,11 @@ int mmf_sgemm_small(int trans_a, int trans_b, int M, int N, int K,
 }
 
 #else
+
+int mmf_sgemm_is_small(int M, int N, int K)
+{
+    return 0;
+}
 
 int mmf_sgemm_small(int trans_a, int trans_b, int M, int N, int K,
                     const float *A, int lda, const float *B, int ldb, float *C, int ldc)

@@ -22,6 +22,22 @@ typedef void (*mmf_columns_fn)(void *ctx, int begin, int end);
  * mmf_get_num_threads() threads when B * N is large enough, else in one call. */
 void mmf_parallel_columns(int B, int N, mmf_columns_fn fn, void *ctx);
 
+/* A helper thread for work that can run beside the caller's (a training
+ * step's dW products while the caller goes on with dx).  Jobs are posted in
+ * order and run once each, by the helper or, when the caller reaches
+ * mmf_side_wait first, by the caller: a helper that the OS does not schedule
+ * delays nothing but the job it is running.  At most `capacity` jobs are
+ * outstanding (mmf_side_post waits for the oldest beyond that).
+ * mmf_side_start returns NULL when there is no second thread to use
+ * (mmf_get_num_threads() < 2, no pthreads, or none could start); every
+ * function accepts NULL and then runs the job at once. */
+typedef struct mmf_side mmf_side;
+typedef void (*mmf_job_fn)(void *arg);
+mmf_side *mmf_side_start(int capacity);
+void mmf_side_post(mmf_side *side, mmf_job_fn fn, void *arg);
+void mmf_side_wait(mmf_side *side);           /* every posted job has run */
+void mmf_side_stop(mmf_side *side);           /* waits, then ends the helper */
+
 /* The thread count of those loops: the CPUs this process may run on, until
  * set (threadpoolctl's limits set it too: makemore_fast/threads.py). */
 int mmf_get_num_threads(void);
