@@ -207,3 +207,26 @@ def test_runs_from_two_threads_take_turns():
     for t in threads:
         t.join()
     assert any(np.array_equal(table, done) for done in orders)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_helper_thread_changes_no_bit(splits, name):
+    """With two kernel threads a step's dW products and statistics run on a
+    helper thread beside the rest of the backward; with one, in order."""
+    from threadpoolctl import threadpool_limits
+
+    X, Y = splits.train
+    runs = []
+    for n in (1, 2):
+        model = MODELS[name](np.float32).track_stats()
+        with threadpool_limits(limits={"makemore_fast": n}):
+            history = mf.train(model, X, Y, steps=700, seed=4, progress=False,
+                               track_updates=True)
+        runs.append((model, history))
+    (a, ha), (b, hb) = runs
+    np.testing.assert_array_equal(ha.loss, hb.loss)
+    np.testing.assert_array_equal(ha.update_ratios, hb.update_ratios)
+    assert_same_state(a, b)
+    for la, lb in zip(a.layers, b.layers):
+        if isinstance(la, mf.Tanh):
+            np.testing.assert_array_equal(la.stats, lb.stats)
