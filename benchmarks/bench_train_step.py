@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 import makemore_fast as mf
+from makemore_fast.bench import SETTLE
 
 
 # ----------------------------------------------------------------------------
@@ -194,12 +195,15 @@ def numpy_runner(model, Xtr, Ytr, seed=42):
 
 
 def time_steps(runners, steps, repeats):
-    """Median seconds per step of each runner, blocks interleaved."""
+    """Median seconds per step of each runner, blocks interleaved; each block
+    starts after the previous one's thread pools have gone to sleep
+    (makemore_fast.bench.SETTLE)."""
     for run in runners.values():
         run(max(steps // 10, 10))                          # warm up
     times = {name: [] for name in runners}
     for _ in range(repeats):
         for name, run in runners.items():
+            time.sleep(SETTLE)
             start = time.perf_counter()
             run(steps)
             times[name].append((time.perf_counter() - start) / steps)
