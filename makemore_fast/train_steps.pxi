@@ -151,14 +151,17 @@ cdef class TrainSteps:
 
     def run(self, rows, lr, loss, ratios=None):
         cdef cnp.ndarray r = _index_array(rows, "rows", 2)
-        cdef cnp.ndarray rates = np.ascontiguousarray(lr, dtype=np.float64)
+        cdef cnp.ndarray rates = np.asarray(lr, dtype=np.float64)
         if not isinstance(loss, np.ndarray) or loss.dtype != np.float64 or loss.ndim != 1 \
                 or not (<cnp.ndarray>loss).flags.c_contiguous or not loss.flags.writeable:
             raise TypeError("loss must be a writable, contiguous 1-D float64 array")
         cdef cnp.ndarray out = <cnp.ndarray>loss
-        cdef int steps = <int>rates.shape[0]
-        if rates.ndim != 1 or r.shape[0] != steps or r.shape[1] != self.net.B \
-                or out.shape[0] != steps:
+        if rates.ndim != 1:
+            raise ValueError(f"lr must be 1-D (one rate per step), got shape "
+                             f"{(<object>rates).shape}")
+        rates = np.ascontiguousarray(rates)
+        cdef int steps = _dim(rates.shape[0], "lr's length") if rates.shape[0] else 0
+        if r.shape[0] != steps or r.shape[1] != self.net.B or out.shape[0] != steps:
             raise ValueError(f"rows must be (steps, {self.net.B}), lr and loss (steps,); got "
                              f"{(<object>r).shape}, {(<object>rates).shape}, "
                              f"{(<object>out).shape}")

@@ -158,6 +158,8 @@ def test_bad_run_arguments_are_named():
         steps.run(np.zeros((2, 3), np.int64), [0.1, 0.1], loss)
     with pytest.raises(IndexError, match="rows"):
         steps.run(np.full((2, 4), 10), [0.1, 0.1], loss)
+    with pytest.raises(ValueError, match="lr must be 1-D"):
+        steps.run(np.zeros((1, 4), np.int64), 0.1, np.empty(1))
     with pytest.raises(ValueError, match="lr must be finite"):
         steps.run(np.zeros((2, 4), np.int64), [0.1, np.nan], loss)
     with pytest.raises(TypeError, match="loss"):
