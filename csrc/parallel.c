@@ -7,6 +7,7 @@
 #if defined(__linux__) || defined(__APPLE__) || defined(__unix__)
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #define MMF_HAVE_PTHREADS 1
 #endif
@@ -96,6 +97,12 @@ void mmf_parallel_columns(int B, int N, mmf_columns_fn fn, void *ctx)
         else
             run_job(&jobs[t]);
     }
+}
+
+double mmf_seconds(void)
+{
+    struct timespec t;
+    return clock_gettime(CLOCK_MONOTONIC, &t) == 0 ? t.tv_sec + 1e-9 * t.tv_nsec : 0.0;
 }
 
 /* The helper thread.  Counters only grow: jobs [0, posted) were posted,
@@ -207,6 +214,11 @@ void mmf_parallel_columns(int B, int N, mmf_columns_fn fn, void *ctx)
 {
     (void)B;
     fn(ctx, 0, N);
+}
+
+double mmf_seconds(void)
+{
+    return 0.0;
 }
 
 mmf_side *mmf_side_start(int capacity)

@@ -38,6 +38,9 @@ void mmf_side_post(mmf_side *side, mmf_job_fn fn, void *arg);
 void mmf_side_wait(mmf_side *side);           /* every posted job has run */
 void mmf_side_stop(mmf_side *side);           /* waits, then ends the helper */
 
+/* A monotonic clock in seconds (0 where there is none: no helper either). */
+double mmf_seconds(void);
+
 /* The thread count of those loops: the CPUs this process may run on, until
  * set (threadpoolctl's limits set it too: makemore_fast/threads.py). */
 int mmf_get_num_threads(void);

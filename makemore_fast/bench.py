@@ -13,10 +13,12 @@ import json
 import platform
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import ops
 from . import reference as ref
@@ -90,22 +92,28 @@ def train_step_tracking(steps=500, repeats=5, stream=sys.stdout):
     """One training step of the lecture's deep net (batch 32, through `train`):
     without diagnostics, with the kernels' per-step statistics
     (model.track_stats()), and with those plus the update:data ratios
-    (track_updates=True); then the first again with every step through the
+    (track_updates=True); then the first again on one kernel thread (no
+    helper thread beside the backward) and with every step through the
     layers (whole_steps=False: Python between the kernels)."""
     from .data import load_splits
     from .models import lecture_mlp
     from .training import train
     X, Y = load_splits().train
-    configs = {"off": (False, False, True), "track_stats": (True, False, True),
-               "track_stats + track_updates": (True, True, True),
-               "off, layer path (whole_steps=False)": (False, False, False)}
-    models = {name: lecture_mlp(seed=0).track_stats(stats) for name, (stats, _, _) in
-              configs.items()}
+    # name: (track_stats, track_updates, whole_steps, kernel threads or None)
+    configs = {"off": (False, False, True, None), "track_stats": (True, False, True, None),
+               "track_stats + track_updates": (True, True, True, None),
+               "off, one kernel thread (no helper)": (False, False, True, 1),
+               "off, layer path (whole_steps=False)": (False, False, False, None)}
+    models = {name: lecture_mlp(seed=0).track_stats(config[0])
+              for name, config in configs.items()}
     samples = {name: [] for name in configs}
     for r in range(repeats + 1):                     # the first round warms up
-        for name, (_, updates, whole) in configs.items():
-            h = train(models[name], X, Y, steps=steps, seed=r, progress=False,
-                      track_updates=updates, whole_steps=whole)
+        for name, (_, updates, whole, threads) in configs.items():
+            limit = (threadpool_limits(limits={"makemore_fast": threads}) if threads
+                     else nullcontext())
+            with limit:
+                h = train(models[name], X, Y, steps=steps, seed=r, progress=False,
+                          track_updates=updates, whole_steps=whole)
             if r:
                 samples[name].append(h.seconds / steps)
     base = float(np.median(samples["off"]))
