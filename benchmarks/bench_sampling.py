@@ -27,7 +27,6 @@ measured in one run.  The mean name length of each side checks that they
 draw from the same model.
 """
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -35,6 +34,7 @@ import time
 import numpy as np
 
 import makemore_fast as mf
+from makemore_fast.bench import optional_torch, versions_line
 
 FAST = "makemore_fast.sample"
 
@@ -128,15 +128,8 @@ def main(argv=None):
     if args.n < 1 or args.repeats < 1 or args.train_steps < 0:
         parser.error("--n and --repeats must be >= 1, --train-steps >= 0")
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    if torch is not None and args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"torch {torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else '-'}"
-          f", {platform.machine()}")
+    torch = optional_torch(args.torch_threads)
+    print(versions_line(torch))
 
     splits = mf.data.load_splits()
     model = mf.lecture_mlp(seed=42)

@@ -17,7 +17,6 @@ the implementations interleaved; the machine's load moves them, so compare
 ratios measured in one run.
 """
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ import time
 import numpy as np
 
 import makemore_fast as mf
-from makemore_fast.bench import SETTLE
+from makemore_fast.bench import SETTLE, optional_torch, versions_line
 
 
 # ----------------------------------------------------------------------------
@@ -222,16 +221,9 @@ def main(argv=None):
 
     splits = mf.data.load_splits()
     (Xtr, Ytr), (Xval, Yval) = splits.train, splits.val
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    if torch is not None and args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
+    torch = optional_torch(args.torch_threads)
 
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"torch {torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else '-'}"
-          f", {platform.machine()}")
+    print(versions_line(torch))
     model, fast = fast_runner(Xtr, Ytr)
     runners = {"makemore_fast": fast, "numpy, manual backprop": numpy_runner(model, Xtr, Ytr)}
     if torch is not None:

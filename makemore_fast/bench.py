@@ -264,6 +264,25 @@ def machine():
     return info
 
 
+def optional_torch(threads=None):
+    """torch, or None when it is not installed; `threads` (if not None or 0)
+    goes to torch.set_num_threads.  For the benchmark scripts."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if threads:
+        torch.set_num_threads(threads)
+    return torch
+
+
+def versions_line(torch):
+    """The line the benchmark scripts print first: what was measured with."""
+    peer = f"{torch.__version__} ({torch.get_num_threads()} threads)" if torch else "-"
+    return (f"python {platform.python_version()}, numpy {np.__version__}, torch {peer}, "
+            f"{platform.machine()}")
+
+
 def _cpu_name():
     try:
         with open("/proc/cpuinfo") as f:
