@@ -344,24 +344,19 @@ def products_share(shapes=((4096, 512, 512), (4096, 1024, 1024)), repeats=5,
             sgemm(1.0, w.T, dout.T, trans_a=1)      # (dpre @ W^T)^T
 
         fused = _block_step(x, w, gamma, beta, dout, "tanh")(ops)
-        times = {"sgemms": [], "fused": []}
-        for fn in (products, fused):
-            fn()
-        for _ in range(repeats):
-            for name, fn in (("sgemms", products), ("fused", fused)):
-                time.sleep(SETTLE)
-                times[name].append(_per_call(fn, 1))
-        t = {name: float(np.median(v)) for name, v in times.items()}
-        rows.append({"shape": f"{B}x{K}x{N}", "sgemms_us": t["sgemms"] * 1e6,
-                     "fused_us": t["fused"] * 1e6, "ratio": t["fused"] / t["sgemms"]})
-        print(f"{B}x{K}x{N:<22} {t['sgemms'] * 1e6:>11.0f} {t['fused'] * 1e6:>11.0f} "
-              f"{t['fused'] / t['sgemms']:>6.2f}x", file=stream, flush=True)
+        t = measure(Case("", "", "", products, fused), repeats)
+        sgemms, block = t["reference"], t["makemore_fast"]
+        rows.append({"shape": f"{B}x{K}x{N}", "sgemms_us": sgemms * 1e6,
+                     "fused_us": block * 1e6, "ratio": block / sgemms})
+        print(f"{f'{B}x{K}x{N}':<32} {sgemms * 1e6:>11.0f} {block * 1e6:>11.0f} "
+              f"{block / sgemms:>6.2f}x", file=stream, flush=True)
     return rows
 
 
 def thread_scaling(shapes=((1024, 512, 512), (4096, 1024, 1024)), repeats=3,
                    stream=sys.stdout):
-    """The fused block's fwd+bwd time with 1 and 2 BLAS threads."""
+    """The fused block's fwd+bwd time with 1 and 2 threads (BLAS's and the
+    kernels' own: `num_threads`)."""
     from .threads import num_threads
     print(f"{'threads, fused fwd+bwd':<32} {'1 thread µs':>12} {'2 threads µs':>13} "
           f"{'scaling':>8}", file=stream)
