@@ -5,7 +5,7 @@ CI=true): 2000 examples per test. "dev" (the default): 100 examples, for a
 quick local run. Both are reproducible: examples derive from each test's code
 (derandomize), no example database, no deadline (a 300x300x300 case takes
 milliseconds, a shrink much longer). "soak": 20000 fresh random examples per
-test, to hunt for bugs by hand (`pytest tests/test_properties.py
+test, to hunt for bugs by hand (`pytest tests/ops/test_properties.py
 --hypothesis-profile=soak`; a failure prints its @reproduce_failure blob).
 A test's own @settings override these.
 """

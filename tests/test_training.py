@@ -1,5 +1,13 @@
-"""The training loop, split_loss and calibrate_batchnorm."""
+"""The training loop, split_loss and calibrate_batchnorm.
+
+Steady-state training does not grow memory (tracemalloc sees NumPy's buffers).
+
+Determinism: a seeded training run gives a bit-identical loss history for a
+given thread count. What the BLAS thread count changes (last bits of products
+large enough to be shared out, not the lecture's batch-32 steps):
+docs/RELIABILITY.md."""
 import signal
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -194,3 +202,64 @@ def test_update_of_non_contiguous_parameters(splits):
     for pa, pb in zip(a.parameters(), b.parameters()):
         np.testing.assert_allclose(pa.data, pb.data - 0.05 * pb.grad, rtol=1e-12, atol=1e-15)
     assert a.layers[1].weight.data.flags.f_contiguous
+
+
+def test_training_steps_do_not_grow_memory():
+    X = np.random.default_rng(0).integers(0, 27, (4096, 3))
+    Y = np.random.default_rng(1).integers(0, 27, 4096)
+    model = mf.lecture_mlp(seed=0).track_stats()
+    mf.train(model, X, Y, steps=200, progress=False, seed=0)           # warm up
+    tracemalloc.start()
+    try:
+        mf.train(model, X, Y, steps=10, progress=False, seed=1)
+        before = tracemalloc.get_traced_memory()[0]
+        history = mf.train(model, X, Y, steps=1000, progress=False, seed=2,
+                           track_updates=True)
+        del history           # its per-step arrays are the run's output, not a leak
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 64 * 1024, f"grew by {after - before} bytes over 1,000 steps"
+
+
+def assert_bit_identical(first, second):
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+
+@pytest.fixture(scope="module")
+def examples():
+    return mf.data.load_splits().train
+
+
+def seeded_run(examples, threads, batch_size, steps=40):
+    model = mf.lecture_mlp(seed=1)
+    with mf.num_threads(threads):
+        history = mf.train(model, *examples, steps=steps, batch_size=batch_size, seed=7,
+                           progress=False)
+    return history.loss, [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("batch_size", [32, 512])
+def test_seeded_training_is_bit_identical_for_a_thread_count(examples, threads, batch_size):
+    loss, params = seeded_run(examples, threads, batch_size)
+    again, params_again = seeded_run(examples, threads, batch_size)
+    assert_bit_identical([loss, *params], [again, *params_again])
+
+
+def test_lecture_batch_training_does_not_depend_on_the_thread_count(examples):
+    """Batches up to training.SMALL_BATCH run BLAS on one thread whatever the
+    setting."""
+    assert_bit_identical(seeded_run(examples, 1, 32)[0], seeded_run(examples, 2, 32)[0])
+
+
+def test_larger_batch_thread_count_changes_only_rounding(examples):
+    """BLAS shares larger products between threads, and its sums then round
+    differently: the loss histories differ in the last bits only."""
+    one, two = seeded_run(examples, 1, 512)[0], seeded_run(examples, 2, 512)[0]
+    np.testing.assert_allclose(one, two, rtol=1e-6)

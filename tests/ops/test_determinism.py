@@ -1,15 +1,11 @@
-"""Determinism: the same inputs give bit-identical kernel results call after
-call and from several Python threads at once, and a seeded training run gives
-a bit-identical loss history for a given thread count. What the BLAS thread
-count changes (last bits of products large enough to be shared out, not the
-lecture's batch-32 steps): docs/RELIABILITY.md."""
+"""Determinism of the kernels: the same inputs give bit-identical results call
+after call and from several Python threads at once."""
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from tolerances import random_block
 
-import makemore_fast as mf
 from makemore_fast import ops
 
 
@@ -55,37 +51,3 @@ def test_concurrent_large_calls_match_serial():
         for results, expected in zip(pool.map(lambda s: every_op(np.float32, s), seeds),
                                      serial):
             assert_bit_identical(results, expected)
-
-
-@pytest.fixture(scope="module")
-def examples():
-    return mf.data.load_splits().train
-
-
-def train(examples, threads, batch_size, steps=40):
-    model = mf.lecture_mlp(seed=1)
-    with mf.num_threads(threads):
-        history = mf.train(model, *examples, steps=steps, batch_size=batch_size, seed=7,
-                           progress=False)
-    return history.loss, [p.data for p in model.parameters()]
-
-
-@pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("batch_size", [32, 512])
-def test_seeded_training_is_bit_identical_for_a_thread_count(examples, threads, batch_size):
-    loss, params = train(examples, threads, batch_size)
-    again, params_again = train(examples, threads, batch_size)
-    assert_bit_identical([loss, *params], [again, *params_again])
-
-
-def test_lecture_batch_training_does_not_depend_on_the_thread_count(examples):
-    """Batches up to training.SMALL_BATCH run BLAS on one thread whatever the
-    setting."""
-    assert_bit_identical(train(examples, 1, 32)[0], train(examples, 2, 32)[0])
-
-
-def test_larger_batch_thread_count_changes_only_rounding(examples):
-    """BLAS shares larger products between threads, and its sums then round
-    differently: the loss histories differ in the last bits only."""
-    one, two = train(examples, 1, 512)[0], train(examples, 2, 512)[0]
-    np.testing.assert_allclose(one, two, rtol=1e-6)
