@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 import makemore_fast as mf
+from makemore_fast import reference as ref
 from makemore_fast.bench import SETTLE, optional_torch, versions_line
 
 
@@ -163,14 +164,16 @@ def numpy_runner(model, Xtr, Ytr, seed=42):
     """The same steps as manual backprop in NumPy: makemore_fast.reference's
     functions (the kernels' readable twins) chained by hand, on a copy of
     `model`'s weights."""
-    ref = mf.reference
     table = model.layers[0].weight.data.copy()
     blocks = []
-    for run in model._plan()[1:]:
-        bn = run.bn
-        blocks.append([run.linear.weight.data.copy(), bn.gamma.data.copy(),
-                       bn.beta.data.copy(), bn.running_mean.copy(), bn.running_var.copy(),
-                       run.activation])
+    layers = model.layers[1:]
+    for i, layer in enumerate(layers):
+        if isinstance(layer, mf.Linear):
+            bn = layers[i + 1]
+            tanh = i + 2 < len(layers) and isinstance(layers[i + 2], mf.Tanh)
+            blocks.append([layer.weight.data.copy(), bn.gamma.data.copy(),
+                           bn.beta.data.copy(), bn.running_mean.copy(),
+                           bn.running_var.copy(), "tanh" if tanh else None])
     rng = np.random.default_rng(seed)
 
     def run(steps):

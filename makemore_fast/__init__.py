@@ -10,21 +10,18 @@ The lecture's code shape, on C kernels:
     mf.sample(model, 20, seed=0)
     mf.save(model, "model.npz"); model = mf.load("model.npz")
 
-`ops` holds the kernels, `reference` their NumPy oracle, `diagnostics` the
-lecture's four views; see docs/API.md.
+`ops` holds the kernels, `diagnostics` the lecture's four views; their NumPy
+oracle is `makemore_fast.reference` (imported by the tests and benchmarks,
+never by the library).  See docs/API.md.
 """
 import os
 
-# OpenBLAS's worker threads spin for about 0.1 s after each product (by
-# default), holding the second core that the kernels' passes between the
-# products would use: on 2 cores that costs the large fused blocks 10-20%
-# (docs/PERFORMANCE.md).  With a timeout of 2^4 cycles they sleep at once.
-# Read by each OpenBLAS when it loads, so it reaches those loaded after this
-# line (SciPy's, which the kernels use, unless scipy.linalg came first); a
-# value set by the user is kept.
+# OpenBLAS's workers otherwise spin after each product, holding the core that
+# the kernels' passes between products use (docs/ARCHITECTURE.md, Threads).
+# Read by each OpenBLAS when it loads; a value the user set is kept.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from . import ops, reference  # noqa: E402
+from . import ops  # noqa: E402
 from . import data, diagnostics, models  # noqa: E402
 from .checkpoint import load, save  # noqa: E402
 from .interop import load_torch_state_dict, to_torch_state_dict  # noqa: E402
@@ -37,7 +34,7 @@ from .training import TrainHistory, calibrate_batchnorm, split_loss, train  # no
 
 __version__ = "0.1.0"
 
-__all__ = ["ops", "reference", "data", "diagnostics", "models",
+__all__ = ["ops", "data", "diagnostics", "models",
            "Embedding", "Linear", "BatchNorm1d", "Tanh", "Sequential", "Layer", "Parameter",
            "calculate_gain", "cross_entropy", "lecture_mlp", "single_layer_bn_mlp",
            "train", "TrainHistory", "split_loss", "calibrate_batchnorm", "sample",

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .nn import BatchNorm1d, Embedding, Linear, Sequential, Tanh, calculate_gain
-from .nn.parameter import checked_int, positive_int
+from .validation import checked_int, positive_int
 
 
 def lecture_mlp(vocab_size=27, block_size=3, n_embd=10, n_hidden=100, n_layers=5,

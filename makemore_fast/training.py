@@ -7,7 +7,6 @@ One step is the lecture's: a random minibatch, forward, cross-entropy,
 zero_grad, backward, `p.data += -lr * p.grad`, with lr dropping to
 decayed_lr at lr_decay_step.
 """
-import math
 import signal
 import sys
 import threading
@@ -20,18 +19,14 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from . import ops
-from .nn import BatchNorm1d, Embedding, Sequential, cross_entropy
-from .nn.fused import FusedRun
-from .nn.parameter import checked_int
+from .nn import BatchNorm1d, Sequential, cross_entropy
+from .validation import checked_int, examples, index_array, positive_rate
 
 EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
 EVAL_ROWS = 16_384       # rows per forward pass in split_loss (bounds memory)
 _PROGRESS_EVERY = 250    # steps between progress-bar refreshes
 _INDEX_CHUNK = 1024      # minibatches of indices drawn per call to the generator
-# Up to this batch size BLAS runs on one thread during training: the matrix
-# products of a step are too small to share (measured: no gain from a second
-# thread at batch 32, and a large loss when the other core is busy).
-SMALL_BATCH = 256
+SMALL_BATCH = 256        # up to this batch size BLAS runs on one thread (docs/PERFORMANCE.md)
 
 
 @dataclass
@@ -64,37 +59,32 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
 
     X (N, block_size) int, Y (N,) int: the training examples; each step draws
     batch_size of them uniformly with replacement from a Generator seeded
-    with `seed`.  The learning rate is `lr` for steps < lr_decay_step, then
-    `decayed_lr`.  `progress` shows a tqdm bar (stderr) with the running
-    loss; `eval_data=(Xval, Yval)` adds the validation loss every EVAL_EVERY
-    steps and at the end.  `track_updates=True` records the lecture's
-    update:data ratios (data after the update) into history.update_ratios,
-    measured by the update kernel in its own pass (nearly free); an object
-    with a `record(parameters, lr)` method is called instead, each step right
-    after the update, where the lecture tracked its `ud` (its `.ratios`, if it
-    has one, is returned as history.update_ratios).  The update is
-    `p.data += -lr * p.grad` for every parameter, in one C call
-    (ops.sgd_update).  Batches up to SMALL_BATCH run BLAS on one thread.
+    with `seed`, runs forward, cross-entropy, backward and
+    `p.data += -lr * p.grad` for every parameter.  The learning rate is `lr`
+    for steps < lr_decay_step, then `decayed_lr`.
 
-    With `whole_steps` (the default) steps run in C, many per call
-    (ops.TrainSteps: no Python between layers or steps), for a fused
-    Sequential of an Embedding then Linear [-> BatchNorm1d] [-> Tanh] runs,
-    track_stats and track_updates=True included (a `record` object needs
-    the layer path); the step before each progress refresh, evaluation and
-    chunk of minibatches goes through the layers, which then hold their
-    `.out`, `.out_grad` and `.grad` as usual.  Both paths call the same kernels in the same order:
-    the results are bit-identical (tests/test_whole_steps.py).
-    `whole_steps=False` runs every step through the layers.
+    progress: a tqdm bar (stderr) with the running loss.
+    eval_data: (Xval, Yval), whose loss is recorded every EVAL_EVERY steps and
+        at the end.
+    track_updates: True records the lecture's update:data ratios (data after
+        the update) into history.update_ratios; an object with a
+        `record(parameters, lr)` method is called instead, each step right
+        after the update (its `.ratios`, if any, becomes history.update_ratios).
+    whole_steps: True (the default) runs the steps of a fused Sequential in C
+        (`Sequential.whole_steps`), bit-identical to the layer path; False runs
+        every step through the layers.  Either way the layers hold their
+        `.out`, `.out_grad` and `.grad` of the last step at the end.
 
     Ctrl-C stops after the current step and returns what was trained
     (history.interrupted); a second Ctrl-C interrupts at once.  The model is
-    left in training mode.
+    left in training mode.  docs/ARCHITECTURE.md describes how the loop
+    shares the steps between C and the layers.
     """
-    X, Y = _examples(X, Y, "X", "Y")
+    X, Y = examples(X, Y, "X", "Y")
     steps = checked_int(steps, "steps", 0)
     batch_size = checked_int(batch_size, "batch_size", 0)
     lr_decay_step = checked_int(lr_decay_step, "lr_decay_step", 0)
-    lr, decayed_lr = _rate(lr, "lr"), _rate(decayed_lr, "decayed_lr")
+    lr, decayed_lr = positive_rate(lr, "lr"), positive_rate(decayed_lr, "decayed_lr")
     if batch_size == 0:
         raise ValueError("batch_size must be >= 1, got 0")
     if batch_size < 2 and any(isinstance(layer, BatchNorm1d) for layer in model.layers):
@@ -105,7 +95,7 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
             Xval, Yval = eval_data
         except (TypeError, ValueError):
             raise TypeError("eval_data must be a pair (X, Y)") from None
-        eval_data = _examples(Xval, Yval, "eval_data[0]", "eval_data[1]")
+        eval_data = examples(Xval, Yval, "eval_data[0]", "eval_data[1]")
     params = model.parameters()
     recorder = _recorder(track_updates)
     ratios = np.empty((steps, len(params))) if track_updates is True else None
@@ -120,8 +110,8 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     start = time.perf_counter()
     blas_threads = (threadpool_limits(1, user_api="blas") if batch_size <= SMALL_BATCH
                     else nullcontext())
-    in_c = (_WholeSteps.build(model, X, Y, batch_size)
-            if whole_steps and recorder is None else None)
+    in_c = (model.whole_steps(X, Y, batch_size)
+            if whole_steps and recorder is None and isinstance(model, Sequential) else None)
     with bar, _StopOnInterrupt() as stop, blas_threads:
         i = 0
         while i < steps:
@@ -185,7 +175,7 @@ def split_loss(model, X, Y):
     call) in chunks of EVAL_ROWS rows: nothing about the model changes, not
     even the layers' `.out`.
     """
-    X, Y = _examples(X, Y, "X", "Y")
+    X, Y = examples(X, Y, "X", "Y")
     forward = model.folded()
     total = 0.0
     for s in range(0, len(X), EVAL_ROWS):
@@ -202,7 +192,7 @@ def calibrate_batchnorm(model, X):
     using their calibrated statistics, so that eval mode then normalises
     exactly as one batch of all of X would.
     """
-    X = _indices(X, "X", 2)
+    X = index_array(X, "X", 2)
     if len(X) < 2:
         raise ValueError("calibrate_batchnorm needs at least 2 examples")
     h = X
@@ -211,55 +201,6 @@ def calibrate_batchnorm(model, X):
             layer.running_mean[...] = h.mean(0, dtype=np.float64)
             layer.running_var[...] = h.var(0, ddof=1, dtype=np.float64)
         h = layer.infer(h)
-
-
-class _WholeSteps:
-    """Steps of `model` in C (ops.TrainSteps), with the layers' bookkeeping.
-
-    `_WholeSteps.build(...)` is None where the layer path is needed: anything
-    but a fused Sequential of an Embedding then Linear [-> BatchNorm1d]
-    [-> Tanh] runs in training mode, or parameters the kernel cannot update
-    in place (then the layer path gives the usual behaviour or error).
-    """
-
-    def __init__(self, steps, runs, batch_size):
-        self.steps, self.runs, self.batch_size = steps, runs, batch_size
-
-    @classmethod
-    def build(cls, model, X, Y, batch_size):
-        if not isinstance(model, Sequential) or not model.fuse:
-            return None
-        plan = model._plan()
-        if len(plan) < 2 or type(plan[0]) is not Embedding:
-            return None
-        runs, blocks = plan[1:], []
-        for run in runs:
-            if not isinstance(run, FusedRun):
-                return None
-            lin, bn, tanh = run.linear, run.bn, run.tanh
-            if bn is not None and not bn.training:
-                return None
-            norm = None if bn is None else (bn.gamma.data, bn.beta.data, bn.running_mean,
-                                            bn.running_var, bn.momentum, bn.eps)
-            stats = None if tanh is None or tanh.stats is None else (tanh.stats,
-                                                                      tanh.saturation)
-            blocks.append((lin.weight.data, None if lin.bias is None else lin.bias.data,
-                           norm, run.activation, stats))
-        try:
-            steps = ops.TrainSteps(plan[0].weight.data, blocks, X, Y, batch_size)
-        except (TypeError, ValueError, IndexError):
-            return None
-        return cls(steps, runs, batch_size)
-
-    def run(self, rows, rates, losses, ratios):
-        """len(rows) steps; then what the layer path counts per step."""
-        self.steps.run(rows, rates, losses, ratios)
-        n = len(rows)
-        for run in self.runs:
-            if run.bn is not None:
-                run.bn.num_batches_tracked += n
-            if run.tanh is not None and run.tanh.stats is not None:
-                run.tanh.stats_count += n * self.batch_size * run.linear.fan_out
 
 
 def _next_multiple(i, k):
@@ -315,34 +256,3 @@ class _StopOnInterrupt:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
         return False
-
-
-def _examples(X, Y, xname, yname):
-    """Check (X, Y): X 2-D integer (N, T), Y 1-D integer (N,); as int64."""
-    X, Y = _indices(X, xname, 2), _indices(Y, yname, 1)
-    if len(X) != len(Y):
-        raise ValueError(f"{xname} has {len(X)} rows but {yname} has {len(Y)}")
-    return X, Y
-
-
-def _indices(a, name, ndim):
-    """A non-empty integer array of `ndim` dimensions, as C-contiguous int64."""
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
-    if a.dtype.kind not in "iu":
-        raise TypeError(f"{name} must have an integer dtype, got {a.dtype}")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
-    if len(a) == 0:
-        raise ValueError(f"{name} is empty")
-    return np.ascontiguousarray(a, dtype=np.int64)
-
-
-def _rate(value, name):
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
-    if not (rate > 0 and math.isfinite(rate)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return rate

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..nn.parameter import positive_int
+from ..validation import positive_int
 from .vocab import Vocab, build_vocab
 from .words import load_names
 

@@ -26,13 +26,13 @@ from .updates import UpdateTracker, update_ratios
 # Loaded on first access so that importing the statistics (say, from a
 # training loop) does not import matplotlib.
 _LAZY = {
-    "report": "makemore_fast.report",
-    "report_at_init": "makemore_fast.report",
-    "plot_activations": "makemore_fast.plots",
-    "plot_gradients": "makemore_fast.plots",
-    "plot_weight_gradients": "makemore_fast.plots",
-    "plot_update_ratios": "makemore_fast.plots",
-    "plot_loss": "makemore_fast.plots",
+    "report": ".reports",
+    "report_at_init": ".reports",
+    "plot_activations": ".plots",
+    "plot_gradients": ".plots",
+    "plot_weight_gradients": ".plots",
+    "plot_update_ratios": ".plots",
+    "plot_loss": ".plots",
 }
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
 
 def __getattr__(name):
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

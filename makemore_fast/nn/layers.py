@@ -16,8 +16,8 @@ import math
 import numpy as np
 
 from .. import ops, reference
-from .parameter import (Parameter, accumulate_grad, as_generator, check_float_input,
-                        float_dtype, positive_int)
+from ..validation import float_dtype, float_input, positive_int
+from .parameter import Parameter, accumulate_grad, as_generator
 
 
 class Layer:
@@ -191,7 +191,7 @@ class BatchNorm1d(Layer):
         return self._out
 
     def __call__(self, x):
-        check_float_input(x, "x", self.dim, self.dtype)
+        float_input(x, "x", self.dim, self.dtype)
         B = x.shape[0]
         if self.training:
             if B < 2:
@@ -227,7 +227,7 @@ class BatchNorm1d(Layer):
         return (invstd / B) * (B * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0))
 
     def infer(self, x):
-        check_float_input(x, "x", self.dim, self.dtype)
+        float_input(x, "x", self.dim, self.dtype)
         invstd = 1.0 / np.sqrt(self.running_var + self.dtype.type(self.eps))
         return (x - self.running_mean) * (self.gamma.data * invstd) + self.beta.data
 

@@ -1,4 +1,4 @@
-"""Parameters, init gains and the small helpers the layers share."""
+"""Parameter, the init gains (calculate_gain) and the helpers the layers share."""
 import math
 
 import numpy as np
@@ -22,9 +22,6 @@ def calculate_gain(nonlinearity, param=None):
                          f"{sorted([*_GAINS, 'leaky_relu'])}")
     return _GAINS[nonlinearity]
 
-
-# ----------------------------------------------------------------------------
-# parameters and helpers
 
 class Parameter:
     """A trainable array: `.data` (updated in place), `.grad` (None or same shape).
@@ -81,38 +78,6 @@ def accumulate_grad(p, g):
         p.grad += g
 
 
-def float_dtype(dtype):
-    """np.dtype float32 or float64, or a TypeError naming what was given."""
-    dt = np.dtype(dtype)
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
 def as_generator(rng):
     """A numpy Generator from a Generator, a seed (int) or None (fresh entropy)."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
-def checked_int(value, name, minimum):
-    """`value` as an int >= minimum, or a TypeError/ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def positive_int(value, name):
-    """`value` as an int >= 1, or a TypeError/ValueError naming `name`."""
-    return checked_int(value, name, 1)
-
-
-def check_float_input(x, name, dim, dtype):
-    """Check a layer input: a 2-D float array (B, dim) of the layer's dtype."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
-    if x.ndim != 2 or x.shape[1] != dim:
-        raise ValueError(f"{name} must have shape (B, {dim}), got {x.shape}")
-    if x.dtype != dtype:
-        raise TypeError(f"{name} has dtype {x.dtype} but the layer is {dtype}")

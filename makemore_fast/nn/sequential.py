@@ -3,7 +3,8 @@ import numpy as np
 
 from .fused import FusedRun, plan
 from .layers import Embedding, Layer, Linear, Tanh, layer_from_config
-from .parameter import float_dtype
+from .whole_steps import WholeSteps
+from ..validation import float_dtype
 
 
 class Sequential:
@@ -80,6 +81,19 @@ class Sequential:
                 x = step(x)
             return x
         return forward
+
+    def whole_steps(self, X, Y, batch_size):
+        """Training steps of this model in one C call each, or None.
+
+        A `WholeSteps` whose `run(rows, rates, losses, ratios=None)` makes
+        len(rows) SGD steps on the examples X[rows[s]], Y[rows[s]] with rates
+        rates[s], bit-identical to the same steps through the layers (see
+        `ops.TrainSteps`); None when the model is not a fused Embedding ->
+        Linear [-> BatchNorm1d] [-> Tanh] ... stack in training mode.
+        """
+        if not self.fuse:
+            return None
+        return WholeSteps.build(self._plan(), X, Y, batch_size)
 
     def _plan(self):
         if self._planned != self.layers:             # identity-first list compare: cheap

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 import makemore_fast as mf
 from makemore_fast import diagnostics as D
-from makemore_fast import plots
+from makemore_fast.diagnostics import plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

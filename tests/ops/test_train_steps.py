@@ -50,7 +50,7 @@ def test_whole_steps_equal_the_layer_path(splits, name, dtype):
     X, Y = splits.train
     model = MODELS[name](dtype)
     model.train()
-    assert training._WholeSteps.build(model, X, Y, 32) is not None    # the C path is taken
+    assert model.whole_steps(X, Y, 32) is not None    # the C path is taken
     (a, ha), (b, hb) = train_both(lambda: MODELS[name](dtype), X, Y,
                                   steps=1300, batch_size=32, lr_decay_step=700, seed=5)
     np.testing.assert_array_equal(ha.loss, hb.loss)
@@ -88,17 +88,16 @@ def test_diagnostics_in_c_equal_the_layer_path(splits, name):
 
 def test_layer_path_where_c_cannot(splits):
     X, Y = splits.train
-    build = training._WholeSteps.build
     model = MODELS["lecture_mlp"](np.float32)
     model.train()
-    assert build(model, X, Y, 32) is not None
+    assert model.whole_steps(X, Y, 32) is not None
     model.eval()                                        # BatchNorm not in training mode
-    assert build(model, X, Y, 32) is None
+    assert model.whole_steps(X, Y, 32) is None
     model.train()
     model.layers[1].weight.data = np.asfortranarray(model.layers[1].weight.data)
-    assert build(model, X, Y, 32) is None               # not updatable in place
+    assert model.whole_steps(X, Y, 32) is None               # not updatable in place
     unfused = mf.Sequential(model.layers, fuse=False)
-    assert build(unfused, X, Y, 32) is None
+    assert unfused.whole_steps(X, Y, 32) is None
 
 
 def test_a_recorder_object_gets_the_layer_path(splits):

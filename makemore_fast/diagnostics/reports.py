@@ -15,12 +15,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..nn import cross_entropy
 from . import plots
-from .diagnostics.health import health_check, infer_vocab_size
-from .diagnostics.printing import format_stats
-from .diagnostics.stats import (SATURATION_THRESHOLD, activation_stats, gradient_stats,
+from .health import health_check, infer_vocab_size
+from .printing import format_stats
+from .stats import (SATURATION_THRESHOLD, activation_stats, gradient_stats,
                                 has_gradients, weight_grad_stats)
-from .nn import cross_entropy
 
 IMAGES = {
     "activations": "activations.png",

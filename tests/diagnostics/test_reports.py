@@ -6,7 +6,7 @@ import pytest
 
 import makemore_fast as mf
 from makemore_fast import diagnostics as D
-from makemore_fast.report import IMAGES, MARKDOWN, report
+from makemore_fast.diagnostics.reports import IMAGES, MARKDOWN, report
 from makemore_fast.nn import cross_entropy
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -109,7 +109,7 @@ def test_report_without_tracked_updates_or_backward(data, tmp_path):
 def test_report_is_one_import_away():
     assert D.report is report
     from makemore_fast.diagnostics import plot_loss, report as again
-    assert again is report and plot_loss is mf.plots.plot_loss
+    assert again is report and plot_loss is D.plots.plot_loss
     assert "report" in dir(D) and "report" in D.__all__
 
 

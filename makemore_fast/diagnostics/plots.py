@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .diagnostics.stats import (DEFAULT_BINS, activation_histograms, gradient_histograms,
+from .stats import (DEFAULT_BINS, activation_histograms, gradient_histograms,
                                 weight_grad_histograms)
 
 WIDE = (20, 4)       # the lecture's plt.figure(figsize=(20, 4))
