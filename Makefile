@@ -18,7 +18,7 @@ build: $(STAMP)
 
 # --force: setuptools only compares the .c files' times, not the .inc and .h
 # files they include.
-$(STAMP): setup.py $(wildcard csrc/*) makemore_fast/ops.pyx makemore_fast/_kernels.pxd
+$(STAMP): setup.py $(wildcard csrc/*) $(wildcard makemore_fast/*.pyx makemore_fast/*.pxi makemore_fast/*.pxd)
 	$(PYTHON) setup.py -q build_ext --inplace --force
 	@mkdir -p $(@D) && touch $@
 

@@ -10,24 +10,21 @@ void mmf_set_blas(mmf_sgemm_fn sgemm, mmf_dgemm_fn dgemm)
 }
 
 /* BLAS takes non-const pointers but never writes A or B. */
-void mmf_gemm_f32(int trans_a, int trans_b, int M, int N, int K,
-                  const float *A, int lda, const float *B, int ldb,
-                  float beta, float *C, int ldc)
+void mmf_blas_gemm_f32(int trans_a, int trans_b, int M, int N, int K,
+                       const float *A, int lda, const float *B, int ldb, float *C, int ldc)
 {
-    if (beta == 0.0f && mmf_sgemm_small(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc))
-        return;
     char ta = trans_a ? 'T' : 'N', tb = trans_b ? 'T' : 'N';
-    float alpha = 1.0f;
+    float alpha = 1.0f, beta = 0.0f;
     g_sgemm(&tb, &ta, &N, &M, &K, &alpha, (float *)B, &ldb, (float *)A, &lda,
             &beta, C, &ldc);
 }
 
-void mmf_gemm_f64(int trans_a, int trans_b, int M, int N, int K,
-                  const double *A, int lda, const double *B, int ldb,
-                  double beta, double *C, int ldc)
+void mmf_blas_gemm_f64(int trans_a, int trans_b, int M, int N, int K,
+                       const double *A, int lda, const double *B, int ldb, double *C,
+                       int ldc)
 {
     char ta = trans_a ? 'T' : 'N', tb = trans_b ? 'T' : 'N';
-    double alpha = 1.0;
+    double alpha = 1.0, beta = 0.0;
     g_dgemm(&tb, &ta, &N, &M, &K, &alpha, (double *)B, &ldb, (double *)A, &lda,
             &beta, C, &ldc);
 }

@@ -1,5 +1,5 @@
 /* Whole SGD steps of the lecture's network in one C call: no Python between
- * layers or steps (train_steps.inc).
+ * layers or steps (the table's train_steps, train_steps.inc).
  *
  * The network: an Embedding, then blocks Linear [-> BatchNorm1d] [-> Tanh]
  * (BatchNorm in training mode), then softmax cross-entropy.  A step is the
@@ -7,7 +7,7 @@
  * bit-identical parameters and running statistics:
  *   idx, targets = X[rows], Y[rows]           rows: this step's B examples
  *   h = embedding_forward(table, idx)         (B, T*E)
- *   h = block_forward(h) for every block      linear_bn_forward / linear_forward
+ *   h = block_forward(h) for every block      linear_bn_tanh_forward / linear_forward
  *   loss, d = cross_entropy(h, targets)
  *   d = block_backward(d) in reverse          -> dW, dbias, dgamma, dbeta, dx
  *   dtable = embedding_backward(d, idx)
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 typedef struct {
-    int K, N, act_tanh, batchnorm;
+    int K, N, act_tanh, batchnorm, unbiased;  /* unbiased: BatchNorm's variance (1/(B-1)) */
     double momentum, eps;
     /* parameters (updated in place) and BatchNorm's running statistics;
      * bias NULL without one, the BatchNorm ones NULL without BatchNorm */
@@ -30,7 +30,7 @@ typedef struct {
     void *dW, *dbias, *dgamma, *dbeta;
     /* workspaces: pre, out, dpre (B, N); shift, invstd (N); dx (B, K) */
     void *pre, *out, *dpre, *shift, *invstd, *dx;
-    /* NULL, or the per-step statistics that ops' `stats=` accumulates
+    /* NULL, or the per-step statistics that ops' `stats=` accumulates (track_stats)
      * (out_sum, out_sumsq, out_saturated over |out| > saturation, grad_sum,
      * grad_sumsq of the block's output gradient) */
     double *stats;
@@ -46,18 +46,13 @@ typedef struct {
     int64_t *idx, *targets;      /* (B, T), (B): this step's examples */
 } mmf_net;
 
-/* `steps` steps; step s trains on examples rows[s*B .. (s+1)*B) of X (n, T)
+/* The table's train_steps(net, X, Y, rows, steps, lr, loss, ratios) makes
+ * `steps` steps; step s trains on examples rows[s*B .. (s+1)*B) of X (n, T)
  * and Y (n), with learning rate lr[s], and writes its loss to loss[s].
  * ratios: NULL, or (steps, parameters) receiving each parameter's
  * update:data ratio log10(|lr| std(grad) / std(data after the update))
  * (unbiased stds) in the order table, then per block W, bias, gamma, beta;
  * every parameter then needs at least 2 elements.
  * Every index must be valid (the caller checks X and Y once). */
-void mmf_train_steps_f32(const mmf_net *net, const int64_t *X, const int64_t *Y,
-                         const int64_t *rows, int steps, const double *lr, double *loss,
-                         double *ratios);
-void mmf_train_steps_f64(const mmf_net *net, const int64_t *X, const int64_t *Y,
-                         const int64_t *rows, int steps, const double *lr, double *loss,
-                         double *ratios);
 
 #endif

@@ -6,7 +6,14 @@ Embedding is followed by a Flatten (our Embedding concatenates the context),
 so torch's module indices run one ahead after it.  Linear weights are stored
 transposed, (out, in), as torch keeps them; BatchNorm's gamma and beta are
 torch's weight and bias.
+
+torch.nn.BatchNorm1d normalises with the biased batch variance only: a
+BatchNorm1d(unbiased=True) has no torch equivalent in training.  `to_torch`
+refuses it; `to_torch_state_dict` gives its arrays (the same in both
+conventions) with a UserWarning.
 """
+import warnings
+
 import numpy as np
 
 from .nn import BatchNorm1d, Embedding, Linear, Tanh
@@ -17,7 +24,14 @@ def to_torch_state_dict(model):
 
     Same keys, order, shapes and layouts as torch's `state_dict()`; arrays are
     copies.  Load it with `{k: torch.from_numpy(v) for k, v in sd.items()}`.
+    Warns (UserWarning) for a BatchNorm1d(unbiased=True), whose training
+    torch's BatchNorm1d does not reproduce.
     """
+    unbiased = _unbiased_layers(model)
+    if unbiased:
+        warnings.warn(f"layers {unbiased} are BatchNorm1d(unbiased=True): torch's "
+                      f"BatchNorm1d normalises with the biased variance, so the same "
+                      f"state trains differently there", UserWarning, stacklevel=2)
     sd = {}
     for layer, k in _torch_indices(model):
         if isinstance(layer, Embedding):
@@ -72,8 +86,14 @@ def to_torch(model):
     """The equivalent torch.nn.Sequential holding a copy of the model's state.
 
     Needs torch (an optional dependency: imported here only).  The torch model
-    has the model's dtype and training mode.
+    has the model's dtype and training mode.  A BatchNorm1d(unbiased=True) has
+    no torch equivalent: ValueError.
     """
+    unbiased = _unbiased_layers(model)
+    if unbiased:
+        raise ValueError(f"layers {unbiased} are BatchNorm1d(unbiased=True), which "
+                         f"torch.nn.BatchNorm1d cannot reproduce (it normalises with the "
+                         f"biased variance): rebuild them with unbiased=False first")
     import torch
 
     modules = []
@@ -93,6 +113,11 @@ def to_torch(model):
     net.load_state_dict({k: torch.from_numpy(v)
                          for k, v in to_torch_state_dict(model).items()}, strict=True)
     return net.train(model.training)
+
+
+def _unbiased_layers(model):
+    return [i for i, layer in enumerate(model.layers)
+            if isinstance(layer, BatchNorm1d) and layer.unbiased]
 
 
 def _torch_indices(model):

@@ -14,6 +14,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .constants import SATURATION_THRESHOLD
+
 ACTIVATIONS = ("tanh", None)
 
 
@@ -39,18 +41,18 @@ def embedding_backward(dout, idx, num_embeddings):
 # Linear (+ optional tanh)
 
 def linear_forward(x, weight, bias=None, activation=None, *, stats=None,
-                   saturation=0.97):
+                   saturation=SATURATION_THRESHOLD):
     """x (B, K), weight (K, N), bias (N,) or None -> out (B, N), cache.
 
     stats: None or a float64 (5,) array accumulating the diagnostics (see
-    track_output / track_gradient).
+    track_stats).
     """
     _check_activation(activation)
     hpreact = x @ weight
     if bias is not None:
         hpreact = hpreact + bias
     out = np.tanh(hpreact) if activation == "tanh" else hpreact
-    track_output(stats, out, saturation)
+    track_stats(stats, out=out, saturation=saturation)
     return out, SimpleNamespace(x=x, weight=weight, has_bias=bias is not None,
                                 activation=activation, out=out, stats=stats)
 
@@ -61,8 +63,59 @@ def linear_backward(dout, cache):
     dx = dpre @ cache.weight.T
     dweight = cache.x.T @ dpre
     dbias = dpre.sum(0) if cache.has_bias else None
-    track_gradient(cache.stats, dout)
+    track_stats(cache.stats, dout=dout)
     return dx, dweight, dbias
+
+
+# ----------------------------------------------------------------------------
+# BatchNorm1d: the lecture's bnmeani, bnvari, bnraw = (x - bnmeani) * bnvar_inv
+
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training=True,
+                      momentum=0.1, eps=1e-5, unbiased=False):
+    """x (B, N), gamma/beta/running_* (N,) -> out (B, N), cache.
+
+    Training normalises with the batch mean and the biased batch variance
+    (the unbiased one with unbiased=True, the lecture's x.var(0)) and updates
+    running_mean / running_var in place as torch.nn.BatchNorm1d does
+    (running_var takes the unbiased batch variance).  Eval uses the running
+    statistics and leaves them alone.
+    """
+    B = x.shape[0]
+    if training:
+        mean = x.mean(0)
+        var = x.var(0, ddof=1 if unbiased else 0)
+        unbiased_var = var if unbiased else var * (B / (B - 1))
+        running_mean *= 1.0 - momentum
+        running_mean += momentum * mean
+        running_var *= 1.0 - momentum
+        running_var += momentum * unbiased_var
+    else:
+        mean, var = running_mean.copy(), running_var.copy()
+    invstd = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean) * invstd
+    out = gamma * xhat + beta
+    return out, SimpleNamespace(gamma=gamma, xhat=xhat, invstd=invstd, training=training,
+                                unbiased=unbiased)
+
+
+def batchnorm_backward(dout, cache):
+    """dout (B, N) -> dx (B, N), dgamma (N,), dbeta (N,)."""
+    return _batchnorm_backward(dout, cache)
+
+
+def _batchnorm_backward(dy, c):
+    """dx, dgamma, dbeta of gamma * xhat + beta, from dy and the forward's cache."""
+    dgamma = (dy * c.xhat).sum(0)
+    dbeta = dy.sum(0)
+    dxhat = dy * c.gamma
+    if not c.training:
+        return dxhat * c.invstd, dgamma, dbeta          # eval: an affine map
+    # The batch mean and variance depend on every row: the lecture's one-line
+    # BatchNorm backward, with the variance's divisor D (B, or B - 1).
+    B = dy.shape[0]
+    D = B - 1 if c.unbiased else B
+    dx = c.invstd * (dxhat - dxhat.sum(0) / B - c.xhat * (dxhat * c.xhat).sum(0) / D)
+    return dx, dgamma, dbeta
 
 
 # ----------------------------------------------------------------------------
@@ -70,37 +123,23 @@ def linear_backward(dout, cache):
 
 def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
                            bias=None, training=True, momentum=0.1, eps=1e-5,
-                           activation="tanh", stats=None, saturation=0.97):
+                           activation="tanh", stats=None, saturation=SATURATION_THRESHOLD,
+                           unbiased=False):
     """x (B, K), weight (K, N), gamma/beta/running_* (N,) -> out (B, N), cache.
 
-    Training normalises with the batch mean and the biased batch variance and
-    updates running_mean / running_var in place as torch.nn.BatchNorm1d does
-    (running_var takes the unbiased batch variance).  Eval uses the running
-    statistics and leaves them alone.
+    hpreact = x @ weight (+ bias), then batchnorm_forward, then tanh.
     """
     _check_activation(activation)
     hpreact = x @ weight
     if bias is not None:
         hpreact = hpreact + bias
-    B = hpreact.shape[0]
-    if training:
-        bnmean = hpreact.mean(0)
-        bnvar = hpreact.var(0)                       # biased: 1/B
-        running_mean *= 1.0 - momentum
-        running_mean += momentum * bnmean
-        running_var *= 1.0 - momentum
-        running_var += momentum * bnvar * (B / (B - 1))  # unbiased: 1/(B-1)
-    else:
-        bnmean, bnvar = running_mean.copy(), running_var.copy()
-    bnvar_inv = 1.0 / np.sqrt(bnvar + eps)
-    xhat = (hpreact - bnmean) * bnvar_inv
-    y = gamma * xhat + beta
+    y, bn = batchnorm_forward(hpreact, gamma, beta, running_mean, running_var,
+                              training=training, momentum=momentum, eps=eps,
+                              unbiased=unbiased)
     out = np.tanh(y) if activation == "tanh" else y
-    track_output(stats, out, saturation)
-    cache = SimpleNamespace(x=x, weight=weight, gamma=gamma, xhat=xhat,
-                            bnvar_inv=bnvar_inv, out=out, training=training,
-                            has_bias=bias is not None, activation=activation,
-                            stats=stats)
+    track_stats(stats, out=out, saturation=saturation)
+    cache = SimpleNamespace(x=x, weight=weight, bn=bn, out=out, has_bias=bias is not None,
+                            activation=activation, stats=stats)
     return out, cache
 
 
@@ -108,21 +147,11 @@ def linear_bn_tanh_backward(dout, cache):
     """dout (B, N) -> dx (B, K), dweight (K, N), dbias (N,) or None, dgamma, dbeta."""
     c = cache
     dy = dout * (1.0 - c.out**2) if c.activation == "tanh" else dout
-    dgamma = (dy * c.xhat).sum(0)
-    dbeta = dy.sum(0)
-    dxhat = dy * c.gamma
-    if c.training:
-        # The batch mean and variance depend on every row: the lecture's
-        # one-line BatchNorm backward.
-        B = dy.shape[0]
-        dhpreact = c.bnvar_inv / B * (B * dxhat - dxhat.sum(0)
-                                      - c.xhat * (dxhat * c.xhat).sum(0))
-    else:
-        dhpreact = dxhat * c.bnvar_inv              # eval: an affine map
+    dhpreact, dgamma, dbeta = _batchnorm_backward(dy, c.bn)
     dx = dhpreact @ c.weight.T
     dweight = c.x.T @ dhpreact
     dbias = dhpreact.sum(0) if c.has_bias else None
-    track_gradient(c.stats, dout)
+    track_stats(c.stats, dout=dout)
     return dx, dweight, dbias, dgamma, dbeta
 
 
@@ -159,18 +188,19 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
 
 
 # ----------------------------------------------------------------------------
-# diagnostics accumulated at every step: stats = [sum out, sum out^2,
-# count |out| > saturation, sum dout, sum dout^2]
+# the per-step statistics of stats=: [sum out, sum out^2, count |out| >
+# saturation, sum dout, sum dout^2]
 
-def track_output(stats, out, saturation):
-    if stats is not None:
+def track_stats(stats, out=None, dout=None, saturation=SATURATION_THRESHOLD):
+    """Add an output's and/or its gradient's statistics into `stats` (or do
+    nothing when stats is None)."""
+    if stats is None:
+        return
+    if out is not None:
         stats[0] += out.sum(dtype=np.float64)
         stats[1] += np.square(out, dtype=np.float64).sum()
         stats[2] += np.count_nonzero(np.abs(out) > saturation)
-
-
-def track_gradient(stats, dout):
-    if stats is not None:
+    if dout is not None:
         stats[3] += dout.sum(dtype=np.float64)
         stats[4] += np.square(dout, dtype=np.float64).sum()
 

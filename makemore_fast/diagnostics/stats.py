@@ -12,12 +12,11 @@ compare and serialise (JSON) as they are.
 """
 import numpy as np
 
+from ..constants import DEAD_THRESHOLD, SATURATION_THRESHOLD  # noqa: F401 (re-exported)
 from ..nn import Tanh
 from .moments import mean_std_many
 
 DEFAULT_BINS = 100          # torch.histogram's default, what the lecture plotted
-SATURATION_THRESHOLD = 0.97  # the lecture's |t| > 0.97
-DEAD_THRESHOLD = 0.99        # the lecture's white-dots picture: |h| > 0.99
 
 
 def tanh_layers(model):

@@ -17,6 +17,7 @@ BatchNorm's running statistics and num_batches_tracked.  The intermediate
 import numpy as np
 
 from .. import ops
+from ..constants import SATURATION_THRESHOLD
 from .layers import BatchNorm1d, Linear, Tanh
 from .parameter import accumulate_grad
 
@@ -73,14 +74,15 @@ class FusedRun:
     def _forward(self, x, training, stats=None):
         lin, bn = self.linear, self.bn
         bias = None if lin.bias is None else lin.bias.data
-        saturation = self.tanh.saturation if self.tanh is not None else 0.97
+        saturation = self.tanh.saturation if self.tanh is not None else SATURATION_THRESHOLD
         if bn is None:
             return ops.linear_forward(x, lin.weight.data, bias, self.activation,
                                       stats=stats, saturation=saturation)
         return ops.linear_bn_tanh_forward(
             x, lin.weight.data, bn.gamma.data, bn.beta.data, bn.running_mean,
             bn.running_var, bias=bias, training=training, momentum=bn.momentum,
-            eps=bn.eps, activation=self.activation, stats=stats, saturation=saturation)
+            eps=bn.eps, activation=self.activation, stats=stats, saturation=saturation,
+            unbiased=bn.unbiased)
 
     def __call__(self, x):
         lin, bn, tanh = self.linear, self.bn, self.tanh
@@ -88,7 +90,7 @@ class FusedRun:
         stats = tanh.stats if tanh is not None else None     # per-step tracking, in C
         out, self.cache = self._forward(x, training, stats)
         if stats is not None:
-            tanh.count_stats(out, None, accumulated=True)
+            tanh.track(out, None, in_kernel=True)
         if training:
             bn.num_batches_tracked += 1
         # Record .out as the layer-by-layer path would; inner outputs are lazy.
@@ -107,7 +109,7 @@ class FusedRun:
         lin, bn = self.linear, self.bn
         if self.tanh is not None:
             self.tanh.out_grad = dout
-            self.tanh.count_stats(None, dout, accumulated=self.cache.stats is not None)
+            self.tanh.track(None, dout, in_kernel=self.cache.stats is not None)
         if bn is None:
             dx, dweight, dbias = ops.linear_backward(dout, self.cache)
         else:

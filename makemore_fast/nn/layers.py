@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from .. import ops, reference
+from .. import ops
+from ..constants import SATURATION_THRESHOLD
 from ..validation import float_dtype, float_input, positive_int
 from .parameter import Parameter, accumulate_grad, as_generator
 
@@ -156,17 +157,19 @@ class Linear(Layer):
 class BatchNorm1d(Layer):
     """torch.nn.BatchNorm1d over (B, dim): gamma * xhat + beta.
 
-    Training normalises with the batch mean and biased variance and moves
-    running_mean / running_var (unbiased variance) by `momentum`, counting
-    the batches in num_batches_tracked; eval normalises with the running
-    statistics.  gamma starts at 1, beta at 0, running_var at 1.
+    Training normalises with the batch mean and biased variance (with
+    `unbiased=True` the unbiased one, as the lecture's own class:
+    `x.var(0)`) and moves running_mean / running_var (unbiased variance,
+    either way) by `momentum`, counting the batches in num_batches_tracked;
+    eval normalises with the running statistics.  gamma starts at 1, beta at
+    0, running_var at 1.
 
     Inside a fused run of a Sequential, `.out` is derived on first access from
     what the kernel kept and the current gamma/beta: exact until the
     parameters are updated.
     """
 
-    def __init__(self, dim, eps=1e-5, momentum=0.1, *, dtype=np.float32):
+    def __init__(self, dim, eps=1e-5, momentum=0.1, *, unbiased=False, dtype=np.float32):
         self.dim = positive_int(dim, "dim")
         self.eps = float(eps)
         self.momentum = float(momentum)
@@ -174,6 +177,9 @@ class BatchNorm1d(Layer):
             raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
         if not 0.0 <= self.momentum <= 1.0:
             raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"unbiased must be True or False, got {unbiased!r}")
+        self.unbiased = bool(unbiased)
         self.dtype = float_dtype(dtype)
         self.gamma = Parameter(np.ones(self.dim, self.dtype), "gamma")
         self.beta = Parameter(np.zeros(self.dim, self.dtype), "beta")
@@ -192,44 +198,30 @@ class BatchNorm1d(Layer):
 
     def __call__(self, x):
         float_input(x, "x", self.dim, self.dtype)
-        B = x.shape[0]
-        if self.training:
-            if B < 2:
-                raise ValueError(f"BatchNorm1d needs a batch of at least 2 when training, "
-                                 f"got x of shape {x.shape}")
-            mean = x.mean(0)
-            var = x.var(0)                                   # biased: 1/B
-            m = self.momentum
-            self.running_mean *= 1.0 - m
-            self.running_mean += m * mean
-            self.running_var *= 1.0 - m
-            self.running_var += (m * B / (B - 1)) * var      # unbiased: 1/(B-1)
-            self.num_batches_tracked += 1
-        else:
-            mean, var = self.running_mean, self.running_var
-        invstd = 1.0 / np.sqrt(var + self.dtype.type(self.eps))
-        xhat = (x - mean) * invstd
-        self._out = self.gamma.data * xhat + self.beta.data
+        if self.training and x.shape[0] < 2:
+            raise ValueError(f"BatchNorm1d needs a batch of at least 2 when training, "
+                             f"got x of shape {x.shape}")
+        self._out, self._cache = self._forward(x, self.training)
         self._source = None
-        self._cache = (xhat, invstd, self.training)
+        if self.training:
+            self.num_batches_tracked += 1
         return self._out
 
     def backward(self, dout):
-        xhat, invstd, training = self._cache
-        accumulate_grad(self.gamma, (dout * xhat).sum(0))
-        accumulate_grad(self.beta, dout.sum(0))
-        dxhat = dout * self.gamma.data
-        if not training:
-            return dxhat * invstd                            # eval: an affine map
-        # The batch mean and variance depend on every row (the lecture's
-        # one-line BatchNorm backward).
-        B = dout.shape[0]
-        return (invstd / B) * (B * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0))
+        dx, dgamma, dbeta = ops.batchnorm_backward(dout, self._cache)
+        accumulate_grad(self.gamma, dgamma)
+        accumulate_grad(self.beta, dbeta)
+        return dx
 
     def infer(self, x):
         float_input(x, "x", self.dim, self.dtype)
-        invstd = 1.0 / np.sqrt(self.running_var + self.dtype.type(self.eps))
-        return (x - self.running_mean) * (self.gamma.data * invstd) + self.beta.data
+        return self._forward(x, False)[0]
+
+    def _forward(self, x, training):
+        return ops.batchnorm_forward(x, self.gamma.data, self.beta.data, self.running_mean,
+                                     self.running_var, training=training,
+                                     momentum=self.momentum, eps=self.eps,
+                                     unbiased=self.unbiased)
 
     def named_parameters(self):
         return [("gamma", self.gamma), ("beta", self.beta)]
@@ -241,7 +233,7 @@ class BatchNorm1d(Layer):
     @property
     def config(self):
         return {"type": "BatchNorm1d", "dim": self.dim, "eps": self.eps,
-                "momentum": self.momentum}
+                "momentum": self.momentum, "unbiased": self.unbiased}
 
 
 class Tanh(Layer):
@@ -250,9 +242,10 @@ class Tanh(Layer):
 
     Per-step statistics (Sequential.track_stats): while `.stats` is a float64
     array of 5, every forward adds [sum t, sum t^2, count |t| > saturation]
-    and every backward [sum g, sum g^2] of its output gradient g (the fused
-    kernels do it in C); `.stats_count` counts the elements [outputs,
-    gradients] seen.  makemore_fast.diagnostics.tracked_stats reads them.
+    and every backward [sum g, sum g^2] of its output gradient g (ops'
+    `stats=`; the fused kernels add them in C); `.stats_count` counts the
+    elements [outputs, gradients] seen.  makemore_fast.diagnostics.tracked_stats
+    reads them.
     """
 
     def __init__(self):
@@ -260,36 +253,35 @@ class Tanh(Layer):
         self.out_grad = None
         self.stats = None
         self.stats_count = None
-        self.saturation = 0.97
+        self.saturation = SATURATION_THRESHOLD
 
     def __call__(self, x):
         self.out = np.tanh(x)
-        self.count_stats(self.out, None)
+        self.track(self.out, None)
         return self.out
 
     def backward(self, dout):
         self.out_grad = dout
-        self.count_stats(None, dout)
+        self.track(None, dout)
         return dout * (1.0 - self.out * self.out)
 
-    def track_stats(self, enabled=True, saturation=0.97):
+    def track_stats(self, enabled=True, saturation=SATURATION_THRESHOLD):
         """Start (from zero) or stop accumulating per-step statistics."""
         self.stats = np.zeros(5) if enabled else None
         self.stats_count = np.zeros(2, dtype=np.int64) if enabled else None
         self.saturation = float(saturation)
 
-    def count_stats(self, out, dout, accumulated=False):
-        """Account for a forward output and/or a backward gradient; with
-        `accumulated` the kernel already added their sums into `.stats`."""
+    def track(self, out, dout, in_kernel=False):
+        """Account for a forward output and/or a backward gradient in `.stats`
+        (when tracking); with `in_kernel` a fused kernel already added their
+        sums, and only the counts move."""
         if self.stats is None:
             return
+        if not in_kernel:
+            ops.track_stats(self.stats, out, dout, self.saturation)
         if out is not None:
-            if not accumulated:
-                reference.track_output(self.stats, out, self.saturation)
             self.stats_count[0] += out.size
         if dout is not None:
-            if not accumulated:
-                reference.track_gradient(self.stats, dout)
             self.stats_count[1] += dout.size
 
     def infer(self, x):

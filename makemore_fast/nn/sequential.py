@@ -2,6 +2,7 @@
 import numpy as np
 
 from .fused import FusedRun, plan
+from ..constants import SATURATION_THRESHOLD
 from .layers import Embedding, Layer, Linear, Tanh, layer_from_config
 from .whole_steps import WholeSteps
 from ..validation import float_dtype
@@ -114,7 +115,7 @@ class Sequential:
         return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers)
                 for name, p in layer.named_parameters()]
 
-    def track_stats(self, enabled=True, saturation=0.97):
+    def track_stats(self, enabled=True, saturation=SATURATION_THRESHOLD):
         """Accumulate every Tanh layer's activation and gradient statistics at
         every step, from zero (the fused kernels add them in C while the data
         is in cache); read them with makemore_fast.diagnostics.tracked_stats.

@@ -36,7 +36,8 @@ class WholeSteps:
             if bn is not None and not bn.training:
                 return None
             norm = None if bn is None else (bn.gamma.data, bn.beta.data, bn.running_mean,
-                                            bn.running_var, bn.momentum, bn.eps)
+                                            bn.running_var, bn.momentum, bn.eps,
+                                            bn.unbiased)
             stats = None if tanh is None or tanh.stats is None else (tanh.stats,
                                                                       tanh.saturation)
             blocks.append((lin.weight.data, None if lin.bias is None else lin.bias.data,

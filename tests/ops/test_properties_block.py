@@ -55,7 +55,7 @@ def test_block_forward(case):
     expected, state = reference(ref.linear_bn_tanh_forward, f64(case.x), f64(case.weight),
                                 f64(case.gamma), f64(case.beta), *running,
                                 bias=f64(case.bias), **case.keywords)
-    tol, stats_tol = block_tolerances(case, state.xhat)
+    tol, stats_tol = block_tolerances(case, state.bn.xhat)
     assert_matches(out, in_dtype(expected, case.dtype), tol, "out")
     assert_output(out, case.dtype, expected.shape)
     for name, want, t in zip(("running_mean", "running_var"), running, stats_tol):
@@ -74,9 +74,9 @@ def test_block_backward(case):
     _, state = reference(ref.linear_bn_tanh_forward, f64(case.x), f64(case.weight),
                          f64(case.gamma), f64(case.beta), f64(case.running_mean),
                          f64(case.running_var), bias=f64(case.bias), **case.keywords)
-    state.bnvar_inv, state.out = f64(cache.invstd), f64(out)
+    state.bn.invstd, state.out = f64(cache.invstd), f64(out)
     with np.errstate(all="ignore"):
-        state.xhat = xhat = (f64(cache.pre) - f64(cache.shift)) * state.bnvar_inv
+        state.bn.xhat = xhat = (f64(cache.pre) - f64(cache.shift)) * state.bn.invstd
     expected = reference(ref.linear_bn_tanh_backward, f64(case.dout), state)
     training = case.keywords["training"]
     # Natural scales: each term of dpre = gamma invstd (dy - mean(dy)
@@ -87,7 +87,7 @@ def test_block_backward(case):
     xh = np.abs(finite(xhat))
     sum_dy, sum_dy_xhat = dy.sum(0), (dy * xh).sum(0)
     dpre = dy + (sum_dy + xh * sum_dy_xhat) / dy.shape[0] if training else dy
-    dpre *= np.abs(finite(case.gamma)) * finite(state.bnvar_inv)
+    dpre *= np.abs(finite(case.gamma)) * finite(state.bn.invstd)
     scales = {"dx": dpre @ np.abs(finite(case.weight)).T,
               "dweight": np.abs(finite(case.x)).T @ dpre, "dbias": dpre.sum(0),
               "dgamma": sum_dy_xhat, "dbeta": sum_dy}

@@ -118,7 +118,7 @@ def block(rng, K, N, dtype=np.float32, bias=False, bn=True):
     w = rng.standard_normal((K, N)).astype(dtype)
     b = np.zeros(N, dtype) if bias else None
     norm = (np.ones(N, dtype), np.zeros(N, dtype), np.zeros(N, dtype), np.ones(N, dtype),
-            0.1, 1e-5) if bn else None
+            0.1, 1e-5, False) if bn else None
     return (w, b, norm, "tanh", None)
 
 

@@ -35,7 +35,7 @@ def test_linear_bn_tanh(dtype, shape, training, bias, activation):
     grads_ref = ref.linear_bn_tanh_backward(dout, cache_ref)
     # Natural scales: d loss / d (x @ W) is at most ~|dout| * gamma * invstd per
     # term (training's terms cancel: dbias sums to ~0 there).
-    dpre = float(np.abs(dout).max() * np.abs(g * cache_ref.bnvar_inv).max()) * 3
+    dpre = float(np.abs(dout).max() * np.abs(g * cache_ref.bn.invstd).max()) * 3
     scales = {"dx": dpre * np.abs(w).sum(1).max(), "dweight": dpre * np.abs(x).sum(0).max(),
               "dbias": dpre * B, "dgamma": float(np.abs(dout).sum(0).max()) * 3,
               "dbeta": float(np.abs(dout).sum(0).max())}

@@ -1,4 +1,4 @@
-# Included by ops.pyx: whole SGD steps in one C call (csrc/train_steps.h).
+# Included by ops.pyx: whole SGD steps in one C call (csrc/train_steps.inc).
 
 import threading
 
@@ -11,29 +11,24 @@ cdef class TrainSteps:
     TrainSteps(table, blocks, X, Y, batch_size)
 
     table: the embedding table (V, E); blocks: a sequence of
-    (weight (K, N), bias (N,) or None, batchnorm, activation, stats),
-    batchnorm None or (gamma, beta, running_mean, running_var, momentum, eps)
-    in training mode, stats None or (accumulator, saturation): the `stats=`
-    and `saturation=` of the ops forwards and backwards, accumulated at every
-    step; X (n, T) and Y (n,) int64: the examples.  Parameters and running
-    statistics are updated in place, so they must be C-contiguous, writable,
-    native arrays of one float dtype (a ValueError / TypeError says which is
-    not); every index in X and Y is checked once, here.
+    (weight (K, N), bias (N,) or None, batchnorm, activation, stats), with
+    batchnorm None or (gamma, beta, running_mean, running_var, momentum, eps,
+    unbiased) in training mode and stats None or (accumulator, saturation):
+    the `stats=` and `saturation=` of the ops forwards and backwards; X (n, T)
+    and Y (n,) integer: the examples.  Parameters and running statistics are
+    updated in place, so they must be C-contiguous, writable, native arrays
+    of one float dtype, none sharing memory with another.
 
     `run(rows, lr, loss, ratios=None)` makes len(lr) steps: step s trains on
-    the examples rows[s] (batch_size,), with learning rate lr[s], and writes
+    the examples rows[s] (batch_size,) with learning rate lr[s], and writes
     its mean cross-entropy to loss[s] and, with `ratios` (steps,
     n_parameters) float64, the update:data ratios of ops.sgd_update
-    (parameters in Sequential.parameters() order).  Each step calls the same
-    kernels, in the same order and with the same arguments, as the layer
-    path (Sequential forward, ops.cross_entropy, backward, ops.sgd_update):
-    the parameters come out bit-identical.  Gradients and activations live
-    in workspaces of this object (so calls of `run` from several threads
-    take turns); makemore_fast.train runs its last step through the layers,
-    which then hold them as usual.
+    (parameters in Sequential.parameters() order).  The parameters come out
+    bit-identical to the same steps through the ops one by one.  Calls of
+    `run` from several threads take turns (the workspaces are shared).
     """
     cdef mmf_net net
-    cdef int typenum
+    cdef const mmf_kernels *kernels
     cdef readonly int n_parameters
     cdef Py_ssize_t smallest           # elements in the smallest parameter
     cdef list keep                  # every array the pointers in `net` point into
@@ -51,7 +46,7 @@ cdef class TrainSteps:
         if not blocks:
             raise ValueError("blocks is empty: the network needs at least one Linear")
         cdef cnp.ndarray tab = self._param(table, "table", 2, None)
-        self.typenum = cnp.PyArray_TYPE(tab)
+        self.kernels = _kernels(tab)
         self.X = _index_array(X, "X", 2)
         self.Y = _index_array(Y, "Y", 1)
         cdef int B = _dim(checked_batch(batch_size), "batch_size")
@@ -108,9 +103,14 @@ cdef class TrainSteps:
         k.out, k.dpre, k.dx = self._work((B, N)), self._work((B, N)), self._work((B, K))
         k.batchnorm = bn is not None
         k.gamma = k.beta = k.running_mean = k.running_var = NULL
+        k.unbiased = False
         k.dgamma = k.dbeta = k.pre = k.shift = k.invstd = NULL
         if bn is not None:
-            gamma, beta, rm, rv, momentum, eps = bn
+            if not isinstance(bn, tuple) or len(bn) != 7:
+                raise ValueError(f"blocks[{l}] batchnorm must be None or (gamma, beta, "
+                                 f"running_mean, running_var, momentum, eps, unbiased)")
+            gamma, beta, rm, rv, momentum, eps, unbiased = bn
+            k.unbiased = bool(unbiased)
             k.gamma = _ptr(self._param(gamma, f"blocks[{l}] gamma", 1, N))
             k.beta = _ptr(self._param(beta, f"blocks[{l}] beta", 1, N))
             k.running_mean = _ptr(self._param(rm, f"blocks[{l}] running_mean", 1, N))
@@ -122,20 +122,12 @@ cdef class TrainSteps:
         return N
 
     cdef cnp.ndarray _param(self, object a, str name, int ndim, object n):
-        """An array updated in place: exactly the caller's, never a copy."""
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
-        cdef cnp.ndarray arr = <cnp.ndarray>a
-        if self.inplace and cnp.PyArray_TYPE(arr) != self.typenum:
-            raise TypeError(f"{name} has dtype {arr.dtype}, the table "
-                            f"{self.inplace[0].dtype}")
-        if cnp.PyArray_TYPE(arr) != cnp.NPY_FLOAT32 and cnp.PyArray_TYPE(arr) != cnp.NPY_FLOAT64:
-            raise TypeError(f"{name} must have dtype float32 or float64, got {arr.dtype}")
-        if arr.ndim != ndim or (n is not None and arr.shape[0] != n):
-            raise ValueError(f"{name} has shape {(<object>arr).shape}")
-        if not (cnp.PyArray_ISCARRAY(arr) and cnp.PyArray_ISNOTSWAPPED(arr)):
-            raise ValueError(f"{name} must be a C-contiguous, writable, native-endian array "
-                             f"(it is updated in place)")
+        """An array updated in place (_inplace_array) of the table's dtype, n rows."""
+        cdef cnp.ndarray arr = _inplace_array(a, name, ndim,
+                                              self.inplace[0] if self.inplace else None,
+                                              "the table")
+        if n is not None and arr.shape[0] != n:
+            raise ValueError(f"{name} has shape {(<object>arr).shape}, expected ({n},)")
         for other in self.inplace:
             if np.may_share_memory(arr, other):
                 raise ValueError(f"{name} shares memory with another parameter")
@@ -186,12 +178,10 @@ cdef class TrainSteps:
         cdef const int64_t *pr = <const int64_t *>cnp.PyArray_DATA(r)
         cdef const double *pl = <const double *>cnp.PyArray_DATA(rates)
         cdef double *po = <double *>cnp.PyArray_DATA(out)
+        cdef const mmf_kernels *k = self.kernels
         with self.lock:
             with nogil:
-                if self.typenum == cnp.NPY_FLOAT32:
-                    mmf_train_steps_f32(&self.net, px, py, pr, steps, pl, po, pq)
-                else:
-                    mmf_train_steps_f64(&self.net, px, py, pr, steps, pl, po, pq)
+                k.train_steps(&self.net, px, py, pr, steps, pl, po, pq)
 
 
 cdef Py_ssize_t checked_batch(object batch_size) except -1:

@@ -1,0 +1,12 @@
+/* The float32 kernels for x86-64-v4 (AVX-512) (kernels.inc); empty where
+ * the build has no x86 levels (mmf_common.h). */
+#include "mmf_common.h"
+
+#ifdef MMF_X86_LEVELS
+#define MMF_F32
+#define MMF_TABLE mmf_f32_avx512
+#define MMF_TARGET "arch=x86-64-v4"
+#include "kernels.inc"
+#else
+typedef int mmf_no_f32_avx512;         /* ISO C: a translation unit is not empty */
+#endif
