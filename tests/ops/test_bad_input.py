@@ -292,3 +292,49 @@ def test_sgd_update_ratios_checked():
     with pytest.raises(ValueError, match=r"data\[0\]"):
         ops.sgd_update([np.ones(1, F32)], [np.ones(1, F32)], 0.1, update_ratios=np.zeros(1))
     np.testing.assert_array_equal(data[0], 1)
+
+
+def bn_args(dtype=F32, B=8, N=3):
+    _, _, g, b, rm, rv, _ = random_block(np.random.default_rng(1), B, 1, N, dtype)
+    return [np.random.default_rng(2).standard_normal((B, N)).astype(dtype), g, b, rm, rv]
+
+
+@pytest.mark.parametrize("position,name,bad", [
+    (0, "x", np.zeros(3, F32)), (1, "gamma", np.ones(4, F32)), (2, "beta", np.ones(2, F32)),
+    (3, "running_mean", np.zeros((3, 1), F32)), (4, "running_var", np.ones(3, F64)),
+    (0, "x", [[1.0, 2.0, 3.0]] * 8)])
+def test_batchnorm_bad_argument_is_named_and_changes_nothing(position, name, bad):
+    args = bn_args()
+    rm, rv = args[3].copy(), args[4].copy()
+    args[position] = bad
+    with pytest.raises((TypeError, ValueError), match=name):
+        ops.batchnorm_forward(*args)
+    if position not in (3, 4):
+        np.testing.assert_array_equal(args[3], rm)
+        np.testing.assert_array_equal(args[4], rv)
+
+
+def test_batchnorm_training_needs_two_examples_and_a_cache_of_its_own():
+    x, g, b, rm, rv = bn_args(B=1)
+    with pytest.raises(ValueError, match="at least 2"):
+        ops.batchnorm_forward(x, g, b, rm, rv)
+    out, _ = ops.batchnorm_forward(x, g, b, rm, rv, training=False)
+    assert out.shape == (1, 3)
+    _, cache = ops.linear_forward(x, np.ones((3, 3), F32))
+    with pytest.raises(TypeError, match="cache must come from ops.batchnorm_forward"):
+        ops.batchnorm_backward(x, cache)
+
+
+@pytest.mark.parametrize("kwargs,error,name", [
+    (dict(stats=None, out=np.zeros(3)), TypeError, "stats"),
+    (dict(stats=np.zeros(4), out=np.zeros(3)), ValueError, "stats"),
+    (dict(stats=np.zeros(5), out=np.zeros(3, np.int64)), TypeError, "out"),
+    (dict(stats=np.zeros(5), dout="no"), TypeError, "dout"),
+    (dict(stats=np.zeros(5), out=np.zeros(3), saturation=-1.0), ValueError, "saturation")])
+def test_track_stats_bad_argument_is_named(kwargs, error, name):
+    stats = kwargs.get("stats")
+    before = None if not isinstance(stats, np.ndarray) else stats.copy()
+    with pytest.raises(error, match=name):
+        ops.track_stats(**kwargs)
+    if before is not None:
+        np.testing.assert_array_equal(stats, before)

@@ -11,21 +11,26 @@ SHAPES = [(2, 1, 1), (2, 7, 5), (32, 30, 100), (32, 100, 27), (257, 129, 63),
           (33, 300, 257), (4096, 512, 512)]
 
 
+# The lecture's unbiased variance on every shape but the largest.
+SHAPES_BN = ([pytest.param(s, False, id="x".join(map(str, s))) for s in SHAPES]
+             + [pytest.param(s, True, id="x".join(map(str, s)) + "-unbiased")
+                for s in SHAPES[:-1]])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("shape, unbiased", SHAPES_BN)
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("bias", [False, True], ids=["nobias", "bias"])
 @pytest.mark.parametrize("activation", ["tanh", None], ids=["tanh", "noact"])
-def test_linear_bn_tanh(dtype, shape, training, bias, activation):
+def test_linear_bn_tanh(dtype, shape, unbiased, training, bias, activation):
     B, K, N = shape
     rng = np.random.default_rng(hash((B, K, N)) % 2**32)
     x, w, g, b, rm, rv, bi = random_block(rng, B, K, N, dtype, bias)
     rm_ref, rv_ref = rm.copy(), rv.copy()
-    out, cache = ops.linear_bn_tanh_forward(x, w, g, b, rm, rv, bias=bi, training=training,
-                                            activation=activation, momentum=0.1)
-    out_ref, cache_ref = ref.linear_bn_tanh_forward(x, w, g, b, rm_ref, rv_ref, bias=bi,
-                                                    training=training,
-                                                    activation=activation, momentum=0.1)
+    options = dict(bias=bi, training=training, activation=activation, momentum=0.1,
+                   unbiased=unbiased)
+    out, cache = ops.linear_bn_tanh_forward(x, w, g, b, rm, rv, **options)
+    out_ref, cache_ref = ref.linear_bn_tanh_forward(x, w, g, b, rm_ref, rv_ref, **options)
     assert_close(out, out_ref, dtype, scale=1.0, name="out")
     assert_close(rm, rm_ref, dtype, scale=1.0, name="running_mean")
     assert_close(rv, rv_ref, dtype, scale=1.0, name="running_var")
@@ -181,3 +186,55 @@ def test_small_products_every_edge(B, K, N):
                  name="dx")
     assert_close(dw, dw_ref, np.float32, scale=float(np.abs(x).max() * np.abs(dout).sum(0).max()),
                  name="dweight")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(2, 1), (2, 5), (32, 100), (33, 27), (257, 63),
+                                   (4096, 513)], ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("unbiased", [False, True], ids=["biased", "unbiased"])
+def test_batchnorm(dtype, shape, training, unbiased):
+    B, N = shape
+    rng = np.random.default_rng(B * 1000 + N)
+    x = (5.0 + 2.0 * rng.standard_normal((B, N))).astype(dtype)
+    _, _, g, b, rm, rv, _ = random_block(rng, B, 1, N, dtype)
+    rm_ref, rv_ref = rm.copy(), rv.copy()
+    options = dict(training=training, momentum=0.1, eps=1e-5, unbiased=unbiased)
+    out, cache = ops.batchnorm_forward(x, g, b, rm, rv, **options)
+    out_ref, cache_ref = ref.batchnorm_forward(x, g, b, rm_ref, rv_ref, **options)
+    assert_close(out, out_ref, dtype, scale=1.0, name="out")
+    assert_close(rm, rm_ref, dtype, scale=5.0, name="running_mean")
+    assert_close(rv, rv_ref, dtype, scale=1.0, name="running_var")
+    dout = rng.standard_normal((B, N)).astype(dtype)
+    dx, dg, dbeta = ops.batchnorm_backward(dout, cache)
+    dx_ref, dg_ref, dbeta_ref = ref.batchnorm_backward(dout, cache_ref)
+    # Natural scales: dx's terms are ~|dout| gamma invstd each; the sums ~sum |dout|.
+    sums = float(np.abs(dout).sum(0).max()) * 3
+    terms = float(np.abs(dout).max() * np.abs(g * cache_ref.invstd).max()) * 3
+    assert_close(dx, dx_ref, dtype, scale=terms, name="dx")
+    assert_close(dg, dg_ref, dtype, scale=sums, name="dgamma")
+    assert_close(dbeta, dbeta_ref, dtype, scale=sums, name="dbeta")
+
+
+def test_batchnorm_is_the_fused_block_after_an_identity_product():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((16, 8))
+    _, _, g, b, rm, rv, _ = random_block(rng, 16, 1, 8, np.float64)
+    out, _ = ops.batchnorm_forward(x, g, b, rm.copy(), rv.copy(), unbiased=True)
+    fused, _ = ops.linear_bn_tanh_forward(x, np.eye(8), g, b, rm.copy(), rv.copy(),
+                                          activation=None, unbiased=True)
+    np.testing.assert_allclose(out, fused, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(3,), (2, 5), (32, 100)], ids=str)
+def test_track_stats(dtype, shape):
+    rng = np.random.default_rng(len(shape))
+    out = rng.standard_normal(shape).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    got, want = np.zeros(5), np.zeros(5)
+    ops.track_stats(got, out, dout, saturation=0.5)
+    ops.track_stats(got, out=out)
+    ref.track_stats(want, out, dout, saturation=0.5)
+    ref.track_stats(want, out=out)
+    np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 1e-6)

@@ -1,0 +1,130 @@
+"""The benchmark cases: each op at the lecture's shapes (and the large ones),
+as closures for the NumPy reference, makemore_fast and PyTorch eager."""
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from .. import ops
+from .. import reference as ref
+
+
+@dataclass
+class Case:
+    op: str
+    shape: str
+    dtype: str
+    reference: Callable[[], object]
+    fast: Callable[[], object]
+    torch: Optional[Callable[[], object]] = None
+    flops: Optional[float] = None       # floating-point operations of the matrix products
+
+
+def block_inputs(rng, B, K, N, dtype):
+    x = rng.standard_normal((B, K)).astype(dtype)
+    w = (rng.standard_normal((K, N)) * (5 / 3) / np.sqrt(K)).astype(dtype)
+    gamma, beta = np.ones(N, dtype), np.zeros(N, dtype)
+    dout = rng.standard_normal((B, N)).astype(dtype)
+    return x, w, gamma, beta, dout
+
+
+def block_case(B, K, N, dtype=np.float32, activation="tanh"):
+    """Linear -> BatchNorm1d -> tanh, forward + backward, training mode."""
+    x, w, gamma, beta, dout = block_inputs(np.random.default_rng(0), B, K, N, dtype)
+    run = block_step(x, w, gamma, beta, dout, activation)
+
+    return Case("linear_bn_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name,
+                run(ref), run(ops), torch_block(x, w, dout, activation),
+                flops=3 * 2.0 * B * K * N)
+
+
+def block_step(x, w, gamma, beta, dout, activation, stats=None):
+    """A closure factory: impl -> one forward + backward of the fused block."""
+    N = w.shape[1]
+    rm, rv = np.zeros(N, x.dtype), np.ones(N, x.dtype)
+
+    def run(impl):
+        def step():
+            out, cache = impl.linear_bn_tanh_forward(x, w, gamma, beta, rm, rv,
+                                                     activation=activation, stats=stats)
+            return impl.linear_bn_tanh_backward(dout, cache)
+        return step
+    return run
+
+
+def linear_case(B, K, N, dtype=np.float32, activation="tanh"):
+    """Linear (+ bias) -> tanh, forward + backward."""
+    rng = np.random.default_rng(1)
+    x, w, _, bias, dout = block_inputs(rng, B, K, N, dtype)
+
+    def run(impl):
+        def step():
+            out, cache = impl.linear_forward(x, w, bias, activation)
+            return impl.linear_backward(dout, cache)
+        return step
+
+    return Case("linear_tanh fwd+bwd", f"{B}x{K}x{N}", np.dtype(dtype).name, run(ref),
+                run(ops), flops=3 * 2.0 * B * K * N)
+
+
+def embedding_case(B, T, E, V, backward, dtype=np.float32):
+    rng = np.random.default_rng(2)
+    table = rng.standard_normal((V, E)).astype(dtype)
+    idx = rng.integers(0, V, (B, T))
+    dout = rng.standard_normal((B, T * E)).astype(dtype)
+    if backward:
+        fns = [lambda impl=impl: impl.embedding_backward(dout, idx, V) for impl in (ref, ops)]
+        op = "embedding backward"
+    else:
+        fns = [lambda impl=impl: impl.embedding_forward(table, idx) for impl in (ref, ops)]
+        op = "embedding forward"
+    return Case(op, f"B={B} T={T} E={E} V={V}", np.dtype(dtype).name, *fns)
+
+
+def cross_entropy_case(B, V, dtype=np.float32):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((B, V)).astype(dtype)
+    targets = rng.integers(0, V, B)
+    return Case("cross_entropy", f"{B}x{V}", np.dtype(dtype).name,
+                lambda: ref.cross_entropy(logits, targets),
+                lambda: ops.cross_entropy(logits, targets))
+
+
+def torch_block(x, w, dout, activation):
+    """The same block in PyTorch eager, with autograd, or None without torch."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    xt = torch.from_numpy(x).requires_grad_()
+    wt = torch.from_numpy(w).requires_grad_()
+    N = w.shape[1]
+    gamma = torch.ones(N, dtype=xt.dtype, requires_grad=True)
+    beta = torch.zeros(N, dtype=xt.dtype, requires_grad=True)
+    rm, rv = torch.zeros(N, dtype=xt.dtype), torch.ones(N, dtype=xt.dtype)
+    g = torch.from_numpy(dout)
+
+    def step():
+        for p in (xt, wt, gamma, beta):
+            p.grad = None
+        y = F.batch_norm(xt @ wt, rm, rv, gamma, beta, training=True, momentum=0.1)
+        if activation == "tanh":
+            y = torch.tanh(y)
+        y.backward(g)
+    return step
+
+
+def cases(large=False):
+    """The benchmark cases: the lecture's shapes, and with `large` the big ones."""
+    out = [block_case(32, 30, 100), block_case(32, 100, 100), block_case(32, 100, 27,
+                                                                         activation=None),
+           block_case(257, 129, 63), linear_case(32, 30, 200), linear_case(32, 100, 100),
+           embedding_case(32, 3, 10, 27, backward=False),
+           embedding_case(32, 3, 10, 27, backward=True),
+           cross_entropy_case(32, 27), cross_entropy_case(4096, 27)]
+    if large:
+        out += [block_case(4096, 512, 512), block_case(4096, 1024, 1024),
+                linear_case(4096, 1024, 1024),
+                embedding_case(182625, 3, 10, 27, backward=True)]
+    return out
