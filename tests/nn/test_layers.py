@@ -331,3 +331,33 @@ def test_bad_inputs_are_named():
     model = mf.models.lecture_mlp(seed=0)
     with pytest.raises(IndexError, match="idx"):
         model(np.full((2, 3), 27))
+
+
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "layers"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unbiased_batchnorm_is_the_lectures_and_travels_in_config(fuse, dtype):
+    """BatchNorm1d(unbiased=True) normalises with x.var(0) (1/(B-1)) in training,
+    fused or not; eval, folding and the running statistics are torch's either way."""
+    rng = np.random.default_rng(4)
+    model = mf.lecture_mlp(n_hidden=16, n_layers=2, seed=4, dtype=dtype, unbiased=True)
+    seq = mf.Sequential(model.layers, fuse=fuse)
+    X = rng.integers(0, 27, (8, 3))
+    seq.train()
+    out = seq(X)
+    h = ref.embedding_forward(model.layers[0].weight.data, X)
+    for i, layer in enumerate(model.layers[1:], 1):
+        if isinstance(layer, mf.BatchNorm1d):
+            h, _ = ref.batchnorm_forward(h, layer.gamma.data, layer.beta.data,
+                                         np.zeros(layer.dim), np.ones(layer.dim),
+                                         unbiased=True)
+        elif isinstance(layer, mf.Linear):
+            h = h @ layer.weight.data
+        else:
+            h = np.tanh(h)
+    np.testing.assert_allclose(out, h, rtol=1e-4 if dtype == np.float32 else 1e-10,
+                               atol=1e-5 if dtype == np.float32 else 1e-12)
+    rebuilt = mf.Sequential.from_config(seq.config)
+    assert all(layer.unbiased for layer in rebuilt.layers if isinstance(layer, mf.BatchNorm1d))
+    seq.eval()
+    np.testing.assert_allclose(seq.folded()(X), seq.infer(X),
+                               rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-6)

@@ -41,6 +41,9 @@ MODELS = {
     # Linear with bias and no BatchNorm at the end; BatchNorm momentum 0.001
     "single_layer_bn_mlp": lambda dtype: mf.single_layer_bn_mlp(n_hidden=50, seed=2,
                                                                 dtype=dtype),
+    # the lecture's own BatchNorm variance
+    "lecture_mlp unbiased": lambda dtype: mf.lecture_mlp(n_hidden=40, n_layers=3, seed=1,
+                                                         dtype=dtype, unbiased=True),
 }
 
 
