@@ -54,8 +54,10 @@ if ASAN_OPTIONS="$ASAN_OPTIONS:abort_on_error=0" "$python" - 2> "$work/canary.lo
 import ctypes
 import numpy as np
 from makemore_fast import ops
-kernel = ctypes.CDLL(ops.__file__).mmf_embedding_forward_f32
-kernel.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int] * 3
+lib = ctypes.CDLL(ops.__file__)
+lib.mmf_kernels_f32.restype = ctypes.POINTER(ctypes.c_void_p)    # the table's first field:
+kernel = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 3, *[ctypes.c_int] * 3)(
+    lib.mmf_kernels_f32()[0])                                    # embedding_forward
 table, idx = np.ones((4, 1024), np.float32), np.zeros((2, 1), np.int64)
 out = np.empty(1024, np.float32)            # one row: the kernel writes two
 kernel(table.ctypes.data, idx.ctypes.data, out.ctypes.data, 2, 1, 1024)
