@@ -95,10 +95,11 @@ typedef struct {
      * statistics of stats= (double accumulators) */
     void (*track_stats)(const void *a, int64_t n, double threshold, double *acc);
 
-    /* data (n) -= lr * grad (n), in place: plain SGD; moments (4, or NULL) gets
-     * the shifted sums that std(grad) and std(data) need (sgd_update.inc) */
+    /* data (n) -= lr * grad (n), in place: plain SGD; ratio (NULL, or n >= 2)
+     * gets log10(|lr| std(grad) / std(data after the update)), the lecture's
+     * update:data ratio (sgd_update.inc) */
     void (*sgd_update)(void *data, const void *grad, int64_t n, double lr,
-                       double *moments);
+                       double *ratio);
 
     /* `steps` whole SGD steps of a network (train_steps.h) */
     void (*train_steps)(const mmf_net *net, const int64_t *X, const int64_t *Y,

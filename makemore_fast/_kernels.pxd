@@ -86,7 +86,7 @@ cdef extern from "kernels.h" nogil:
         void (*track_stats)(const void *a, int64_t n, double threshold,
                             double *acc) noexcept nogil
         void (*sgd_update)(void *data, const void *grad, int64_t n, double lr,
-                           double *moments) noexcept nogil
+                           double *ratio) noexcept nogil
         void (*train_steps)(const mmf_net *net, const int64_t *X, const int64_t *Y,
                             const int64_t *rows, int steps, const double *lr,
                             double *loss, double *ratios) noexcept nogil

@@ -50,8 +50,8 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
     cdef void *pd
     cdef void *pg
     cdef int64_t n
-    cdef double m[4]
-    cdef double *pm = m if ratios is not None else NULL
+    cdef double ratio
+    cdef double *pr = &ratio if ratios is not None else NULL
     for i, (target, g) in enumerate(pairs):
         d = _contiguous(target)
         k = _kernels(d)
@@ -68,11 +68,11 @@ def sgd_update(data, grads, lr, *, update_ratios=None):
                                          / np.std(target, ddof=1, dtype=np.float64))
             continue
         with nogil:
-            k.sgd_update(pd, pg, n, rate, pm)
+            k.sgd_update(pd, pg, n, rate, pr)
         if d is not target:                 # updated in a contiguous copy
             target[...] = d
         if ratios is not None:
-            ratios[i] = _log10_ratio(rate, m, n)
+            ratios[i] = ratio
 
 
 cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b):
@@ -102,10 +102,3 @@ cdef inline void _span(cnp.ndarray a, char **lo, char **hi):
             high += step
     lo[0] = start + low
     hi[0] = start + high
-
-
-cdef double _log10_ratio(double rate, double *m, int64_t n):
-    """log10(|lr| * std(grad) / std(data)) from sgd_update.inc's shifted sums."""
-    cdef double var_g = max((m[1] - m[0] * m[0] / n) / (n - 1), 0.0)
-    cdef double var_d = max((m[3] - m[2] * m[2] / n) / (n - 1), 0.0)
-    return log10(fabs(rate) * sqrt(var_g)) - 0.5 * log10(var_d)

@@ -20,7 +20,6 @@ import warnings
 import numpy as np
 
 cimport numpy as cnp
-from libc.math cimport fabs, log10, sqrt
 from libc.stdint cimport int64_t
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
