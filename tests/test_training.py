@@ -11,6 +11,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from tolerances import all_bit_identical
 
 import makemore_fast as mf
 from makemore_fast.nn import BatchNorm1d
@@ -222,14 +223,6 @@ def test_training_steps_do_not_grow_memory():
     assert after - before < 64 * 1024, f"grew by {after - before} bytes over 1,000 steps"
 
 
-def assert_bit_identical(first, second):
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
-        assert (a is None) == (b is None)
-        if a is not None:
-            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
-
-
 
 @pytest.fixture(scope="module")
 def examples():
@@ -249,13 +242,13 @@ def seeded_run(examples, threads, batch_size, steps=40):
 def test_seeded_training_is_bit_identical_for_a_thread_count(examples, threads, batch_size):
     loss, params = seeded_run(examples, threads, batch_size)
     again, params_again = seeded_run(examples, threads, batch_size)
-    assert_bit_identical([loss, *params], [again, *params_again])
+    all_bit_identical([loss, *params], [again, *params_again])
 
 
 def test_lecture_batch_training_does_not_depend_on_the_thread_count(examples):
     """Batches up to training.SMALL_BATCH run BLAS on one thread whatever the
     setting."""
-    assert_bit_identical(seeded_run(examples, 1, 32)[0], seeded_run(examples, 2, 32)[0])
+    all_bit_identical(seeded_run(examples, 1, 32)[0], seeded_run(examples, 2, 32)[0])
 
 
 def test_larger_batch_thread_count_changes_only_rounding(examples):

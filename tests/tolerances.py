@@ -34,3 +34,12 @@ def random_block(rng, B, K, N, dtype, bias=False):
     running_var = (0.5 + rng.random(N)).astype(d)
     b = (0.5 * rng.standard_normal(N)).astype(d) if bias else None
     return x, w, gamma, beta, running_mean, running_var, b
+
+
+def all_bit_identical(first, second):
+    """Two sequences of arrays (or None) equal bit for bit, dtype included."""
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from tolerances import random_block
+from tolerances import all_bit_identical, random_block
 
 from makemore_fast import ops
 
@@ -28,19 +28,11 @@ def every_op(dtype, seed=0):
     return results + [np.float64(loss), dlogits, *data]
 
 
-def assert_bit_identical(first, second):
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
-        assert (a is None) == (b is None)
-        if a is not None:
-            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_repeated_calls_are_bit_identical(dtype):
     first = every_op(dtype)
     for _ in range(2):
-        assert_bit_identical(every_op(dtype), first)
+        all_bit_identical(every_op(dtype), first)
 
 
 def test_concurrent_large_calls_match_serial():
@@ -50,4 +42,4 @@ def test_concurrent_large_calls_match_serial():
     with ThreadPoolExecutor(max_workers=4) as pool:
         for results, expected in zip(pool.map(lambda s: every_op(np.float32, s), seeds),
                                      serial):
-            assert_bit_identical(results, expected)
+            all_bit_identical(results, expected)
