@@ -68,7 +68,7 @@ def _build_parser():
                     "BatchNorm1d, Tanh], Linear, BatchNorm1d) on the lecture's 80%% "
                     "split of the words, report train/val loss, print 20 samples and the "
                     "health check's findings, and write DIR/" + CHECKPOINT_NAME + " and the "
-                    "diagnostics report (DIR/report.md and its five pictures).  The "
+                    "diagnostics report (DIR/report.md and its seven pictures).  The "
                     "learning rate drops to lr/10 after 75%% of the steps (the lecture: "
                     "0.1, then 0.01 from step 150k).")
     t.add_argument("--steps", type=_integer(0), default=200_000, help="SGD steps (200000)")

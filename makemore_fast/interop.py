@@ -32,6 +32,12 @@ def to_torch_state_dict(model):
         warnings.warn(f"layers {unbiased} are BatchNorm1d(unbiased=True): torch's "
                       f"BatchNorm1d normalises with the biased variance, so the same "
                       f"state trains differently there", UserWarning, stacklevel=2)
+    return _state_dict(model)
+
+
+def _state_dict(model):
+    """to_torch_state_dict without the warning (loading into a model, or
+    `to_torch`, which refuses unbiased layers itself)."""
     sd = {}
     for layer, k in _torch_indices(model):
         if isinstance(layer, Embedding):
@@ -56,7 +62,7 @@ def load_torch_state_dict(model, state_dict):
     no other, each with the expected shape; values are cast to the model's
     dtype.  Raises ValueError, changing nothing, otherwise.
     """
-    expected = to_torch_state_dict(model)
+    expected = _state_dict(model)
     missing = sorted(set(expected) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(expected))
     if missing or unexpected:
@@ -111,7 +117,7 @@ def to_torch(model):
             modules.append(torch.nn.Tanh())
     net = torch.nn.Sequential(*modules).to(getattr(torch, model.dtype.name))
     net.load_state_dict({k: torch.from_numpy(v)
-                         for k, v in to_torch_state_dict(model).items()}, strict=True)
+                         for k, v in _state_dict(model).items()}, strict=True)
     return net.train(model.training)
 
 

@@ -171,7 +171,8 @@ BLOCK_SPECIALS = {"x": ANY, "weight": ANY, "bias": ANY, "beta": ANY, "running_me
 @st.composite
 def block_cases(draw, max_dim=300):
     """The Linear -> BatchNorm1d (-> tanh) block: x (B, K), weight (K, N), gamma,
-    beta, running_mean, running_var, bias (N,), dout (B, N) and the keywords.
+    beta, running_mean, running_var, bias (N,), dout (B, N) and the keywords
+    (training, momentum, eps, activation, unbiased).
     Zero-variance columns (weight column 0), and sometimes identical rows of x."""
     n = st.integers(1, max_dim)
     training = draw(st.booleans())
@@ -192,8 +193,9 @@ def block_cases(draw, max_dim=300):
     put_specials(arrays, d["specials"])
     d.update(dtype=dtype.__name__, B=B, K=K, N=N, training=training, activation=activation,
              momentum=draw(st.sampled_from((0.0, 0.1, 0.5, 1.0))),
-             eps=draw(st.sampled_from((1e-8, 1e-5, 1e-2, 1.0))))
-    keywords = {k: d[k] for k in ("training", "momentum", "eps", "activation")}
+             eps=draw(st.sampled_from((1e-8, 1e-5, 1e-2, 1.0))),
+             unbiased=draw(st.booleans()))       # the lecture's x.var(0), 1/(B-1)
+    keywords = {k: d[k] for k in ("training", "momentum", "eps", "activation", "unbiased")}
     return Case(d, dtype=dtype, keywords=keywords, laid_out=_laid_out(d, arrays), **arrays)
 
 

@@ -47,6 +47,29 @@ def test_round_trip(tmp_path, dtype):
     assert mf.sample(loaded, 5, seed=3) == mf.sample(m, 5, seed=3)
 
 
+def test_round_trip_of_an_unbiased_model_trains_on_the_same(tmp_path):
+    """BatchNorm1d(unbiased=True) comes back unbiased: the same config, state,
+    and the same next training steps (the convention changes every step)."""
+    splits = mf.data.load_splits()
+    m = mf.lecture_mlp(n_hidden=24, n_layers=2, seed=0, unbiased=True)
+    mf.train(m, *splits.train, steps=20, seed=0, progress=False)
+    path = tmp_path / "unbiased.npz"
+    mf.save(m, path)
+    loaded = mf.load(path)
+    bns = [layer for layer in loaded.layers if isinstance(layer, mf.BatchNorm1d)]
+    assert bns and all(layer.unbiased for layer in bns)
+    assert loaded.config == m.config
+    for key, value in m.state_dict().items():
+        np.testing.assert_array_equal(loaded.state_dict()[key], value)
+    a = mf.train(m, *splits.train, steps=5, seed=1, progress=False).loss
+    b = mf.train(loaded, *splits.train, steps=5, seed=1, progress=False).loss
+    np.testing.assert_array_equal(a, b)
+    biased = mf.lecture_mlp(n_hidden=24, n_layers=2, seed=0)
+    biased.load_state_dict(mf.load(path).state_dict())
+    c = mf.train(biased, *splits.train, steps=5, seed=1, progress=False).loss
+    assert not np.array_equal(a, c)        # the same state, the other convention
+
+
 def test_model_without_vocab(tmp_path):
     path = tmp_path / "m.npz"
     mf.save(mf.lecture_mlp(seed=0), path)

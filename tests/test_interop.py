@@ -1,4 +1,6 @@
 """PyTorch interop: state_dict layout, and the same numbers as torch (skipped without torch)."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,17 @@ def test_load_torch_state_dict_takes_tensors():
     X = np.random.default_rng(3).integers(0, 27, (16, 3))
     np.testing.assert_array_equal(target.infer(X), source.infer(X))
     assert net.training == source.training
+
+
+def test_unbiased_batchnorm_is_never_silently_torch():
+    """torch.nn.BatchNorm1d has no unbiased mode: the state_dict warns, to_torch
+    refuses, and loading a torch state_dict into an unbiased model is quiet."""
+    model = mf.lecture_mlp(n_hidden=8, n_layers=1, seed=0, unbiased=True)
+    with pytest.warns(UserWarning, match=r"layers \[2, 5\] are BatchNorm1d\(unbiased=True\)"):
+        sd = mf.to_torch_state_dict(model)
+    assert sd.keys() == mf.to_torch_state_dict(mf.lecture_mlp(n_hidden=8, n_layers=1)).keys()
+    with pytest.raises(ValueError, match="unbiased=True.*biased variance"):
+        to_torch(model)                       # refused before torch is imported
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mf.load_torch_state_dict(model, sd)

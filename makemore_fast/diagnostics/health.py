@@ -160,11 +160,18 @@ def _saturation_findings(model, rows, threshold, max_pct, trained):
 def _dead_findings(model, threshold):
     return [Finding(
         "dead_units",
-        f"layer {r['layer']} ({r['name']}): {r['dead']} of {r['units']} units are "
-        f"saturated (|t| > {threshold}) for every example of the batch: they are dead, "
-        "no gradient reaches their weights",
+        f"layer {r['layer']} ({r['name']}): {r['dead']} of {r['units']} units "
+        f"({unit_list(r['indices'])}) are saturated (|t| > {threshold}) for every "
+        "example of the batch: they are dead, no gradient reaches their weights",
         float(r["dead"]), f"layer {r['layer']} ({r['name']})")
         for r in dead_units(model, threshold) if r["dead"]]
+
+
+def unit_list(indices, shown=8):
+    """'units 3, 17, 40' — the first `shown` indices, then '...'."""
+    head = ", ".join(map(str, indices[:shown]))
+    return ("unit " if len(indices) == 1 else "units ") + head + (
+        ", ..." if len(indices) > shown else "")
 
 
 def _spread_findings(what, rows, factor):

@@ -1,4 +1,4 @@
-"""The lecture's five pictures of a network, drawn headless with matplotlib.
+"""The lecture's pictures of a network, drawn headless with matplotlib.
 
 Each function returns its `matplotlib.figure.Figure` (Jupyter shows it inline)
 and, given `path`, saves it there (PNG unless the path's extension says
@@ -16,8 +16,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .stats import (DEFAULT_BINS, activation_histograms, gradient_histograms,
-                                weight_grad_histograms)
+from .stats import (DEAD_THRESHOLD, DEFAULT_BINS, PREACT_LIMIT, activation_histograms,
+                    gradient_histograms, preactivation_histograms, saturation_map,
+                    weight_grad_histograms)
 
 WIDE = (20, 4)       # the lecture's plt.figure(figsize=(20, 4))
 LOSS_SIZE = (10, 4)
@@ -49,6 +50,60 @@ def plot_weight_gradients(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsi
         ax.plot(r["edges"][:-1], r["density"], label=f"{r['index']} {r['shape']}")
     _label(ax, "weights gradient distribution", "gradient", "density")
     return _save(fig, path)
+
+
+def plot_preactivations(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WIDE):
+    """Histogram of what enters each Tanh (the lecture's hpreact): 'pre-activation
+    distribution', each legend saying how much lies beyond +-3."""
+    fig, ax = _axes(ax, figsize)
+    for r in preactivation_histograms(model, bins):
+        ax.plot(r["edges"][:-1], r["density"],
+                label=f"layer {r['layer']} ({r['name']}): {r['beyond_3_pct']:.2f}% beyond ±3")
+    for x in (-PREACT_LIMIT, PREACT_LIMIT):
+        ax.axvline(x, color="k", linewidth=0.8, linestyle=":")
+    _label(ax, "pre-activation distribution", "tanh input", "density")
+    return _save(fig, path)
+
+
+def plot_saturation_map(model, path=None, *, layer=None, threshold=DEAD_THRESHOLD,
+                        figsize=None):
+    """The lecture's `plt.imshow(h.abs() > 0.99, cmap='gray', interpolation='nearest')`.
+
+    One panel per Tanh layer (or only `layer`, its index in model.layers):
+    batch rows x units, white where |h| > threshold; the title names the dead
+    units (white for the whole batch), e.g. "layer 3 (Tanh): 2 dead units: 17, 40".
+    """
+    rows = saturation_map(model, threshold)
+    if layer is not None:
+        rows = [r for r in rows if r["layer"] == layer]
+        if not rows:
+            raise ValueError(f"layer must be the index of a Tanh layer in model.layers "
+                             f"({[r['layer'] for r in saturation_map(model, threshold)]}), "
+                             f"got {layer!r}")
+    if not rows:
+        raise ValueError("the model has no Tanh layer: nothing saturates")
+    n = len(rows)
+    fig = InlineFigure(figsize=figsize or (min(20, 5 * n), 5), layout="constrained")
+    FigureCanvasAgg(fig)
+    for k, r in enumerate(rows):
+        ax = fig.add_subplot(1, n, k + 1)
+        ax.imshow(r["map"], cmap="gray", interpolation="nearest", vmin=0, vmax=1,
+                  aspect="auto")
+        ax.set_title(saturation_title(r), fontsize="medium")
+        ax.set_xlabel("unit")
+        ax.set_ylabel("example" if k == 0 else "")
+    fig.suptitle(f"saturation map: white where |tanh output| > {threshold:g}")
+    return _save(fig, path)
+
+
+def saturation_title(row, shown=8):
+    """'layer 3 (Tanh): 2 dead units: 17, 40' (the first `shown` indices, then '...')."""
+    head = f"layer {row['layer']} ({row['name']}): "
+    if not row["dead"]:
+        return head + "no dead unit"
+    names = ", ".join(map(str, row["indices"][:shown]))
+    more = ", ..." if row["dead"] > shown else ""
+    return head + f"{row['dead']} dead unit{'s' if row['dead'] > 1 else ''}: {names}{more}"
 
 
 def plot_update_ratios(source, model=None, path=None, *, guideline=GUIDELINE,

@@ -1,10 +1,11 @@
-"""`report(model, history, out_dir)`: the five pictures and a report.md that shows them.
+"""`report(model, history, out_dir)`: the lecture's pictures and a report.md that shows them.
 
 The report reads the model's last forward/backward pass (make it a training
 batch, as the lecture did) and the training history.  It always writes the
-five PNGs named in `IMAGES`; a view whose data is missing (no backward pass
-yet, no history, update ratios not tracked) gets a picture that says so, and
-the markdown says why.  `report_at_init` is the lecture's look before
+PNGs named in `IMAGES` (the five views of the lecture's second half, then the
+first half's pre-activation histogram and saturation map); a view whose data
+is missing (no backward pass yet, no history, update ratios not tracked, no
+Tanh) gets a picture that says so, and the markdown says why.  `report_at_init` is the lecture's look before
 training: one batch through the untrained model, then the report.
 """
 import math
@@ -20,7 +21,8 @@ from . import plots
 from .health import health_check, infer_vocab_size
 from .printing import format_stats
 from .stats import (SATURATION_THRESHOLD, activation_stats, gradient_stats,
-                                has_gradients, weight_grad_stats)
+                    has_gradients, preactivation_histograms, saturation_map,
+                    weight_grad_stats)
 
 IMAGES = {
     "activations": "activations.png",
@@ -28,11 +30,14 @@ IMAGES = {
     "weight_gradients": "weight_gradients.png",
     "update_ratios": "update_ratios.png",
     "loss": "loss.png",
+    "preactivations": "preactivations.png",
+    "saturation": "saturation.png",
 }
 MARKDOWN = "report.md"
 _HEADINGS = {"activations": "Activations", "gradients": "Gradients",
              "weight_gradients": "Weight gradients", "update_ratios": "Update:data ratio",
-             "loss": "Loss"}
+             "loss": "Loss", "preactivations": "Pre-activations",
+             "saturation": "Saturation map"}
 
 _NO_BACKWARD = "no backward pass has run yet"
 _NO_HISTORY = "no training history (the model has not been trained)"
@@ -60,6 +65,8 @@ def report(model, history, out_dir, *, title="makemore_fast diagnostics",
         "update_ratios": (None if ratios is not None
                           else _NO_HISTORY if history is None else _NO_UPDATES),
         "loss": None if history is not None and len(history.loss) else _NO_HISTORY,
+        "preactivations": _unavailable(lambda: preactivation_histograms(model)),
+        "saturation": _unavailable(lambda: saturation_map(model)),
     }
     draw = {
         "activations": lambda p: plots.plot_activations(model, p),
@@ -67,6 +74,8 @@ def report(model, history, out_dir, *, title="makemore_fast diagnostics",
         "weight_gradients": lambda p: plots.plot_weight_gradients(model, p),
         "update_ratios": lambda p: plots.plot_update_ratios(ratios, model, p),
         "loss": lambda p: plots.plot_loss(history, p, window=loss_window),
+        "preactivations": lambda p: plots.plot_preactivations(model, p),
+        "saturation": lambda p: plots.plot_saturation_map(model, p),
     }
     for view in IMAGES:
         _draw(out / IMAGES[view], view, draw[view], missing[view])
@@ -77,6 +86,8 @@ def report(model, history, out_dir, *, title="makemore_fast diagnostics",
         "weight_gradients": lambda: _weights(model),
         "update_ratios": lambda: _updates(model, ratios, loss_window),
         "loss": lambda: "",
+        "preactivations": lambda: _preactivations(model),
+        "saturation": lambda: _saturation(model),
     }
     summary = _summary(history, loss_window) if summary is None else summary
     sections = [f"# {title}", summary, _findings(findings)]
@@ -188,6 +199,30 @@ def _updates(model, ratios, window):
     return (f"log10(lr * grad std / data std) per step; about -3 (1e-3) is healthy. "
             f"Mean of the last {w} steps:\n\n"
             + _table(("param", "name", "shape", "log10 ratio", "ratio"), rows))
+
+
+def _unavailable(view):
+    """Why a first-half view cannot be drawn (its ValueError, or no Tanh), else None."""
+    try:
+        return None if view() else "the model has no Tanh layer"
+    except ValueError as e:
+        return str(e)
+
+
+def _preactivations(model):
+    rows = [(r["layer"], r["name"], f"{r['source']} ({r['source_name']})",
+             f"{r['beyond_3_pct']:.2f}") for r in preactivation_histograms(model)]
+    return ("What enters each tanh (the lecture's hpreact); beyond ±3 the slope of "
+            "tanh is below 0.01.\n\n"
+            + _table(("layer", "name", "input from", "beyond ±3 %"), rows))
+
+
+def _saturation(model):
+    rows = [(r["layer"], r["name"], f"{r['saturated_pct']:.2f}",
+             plots.saturation_title(r).split(": ", 1)[1]) for r in saturation_map(model)]
+    return ("White where |tanh output| > 0.99, batch rows × units; a unit white for the "
+            "whole batch is dead (it passes no gradient).\n\n"
+            + _table(("layer", "name", "saturated % (> 0.99)", "dead units"), rows))
 
 
 def _printed(model, threshold):

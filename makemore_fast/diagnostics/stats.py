@@ -17,6 +17,7 @@ from ..nn import Tanh
 from .moments import mean_std_many
 
 DEFAULT_BINS = 100          # torch.histogram's default, what the lecture plotted
+PREACT_LIMIT = 3.0          # |pre-activation| > 3: tanh > 0.995, slope < 0.01
 
 
 def tanh_layers(model):
@@ -145,6 +146,65 @@ def weight_grad_histograms(model, bins=DEFAULT_BINS):
             rows.append({"index": index, "name": p.name, "shape": tuple(p.data.shape),
                          "density": density, "edges": edges})
     return rows
+
+
+# The first half's views: what enters each tanh, and where it saturates.
+
+def preactivation_histograms(model, bins=DEFAULT_BINS):
+    """One dict per Tanh layer: what enters it (the lecture's `hpreact` histogram).
+
+    Keys: layer, name (the Tanh's), source / source_name (the layer just before
+    it, whose `.out` is the Tanh's input: a BatchNorm1d's, or a Linear's without
+    one), density, edges (as `histogram`) and beyond_3_pct: the percent of
+    inputs with |x| > 3, where tanh's slope 1 - tanh^2 is below 0.01 (such an
+    input is saturated, its gradient all but gone).
+
+    Inside a fused run the BatchNorm1d's (or Linear's) `.out` is derived from
+    the kernel's record and the current parameters: exact at initialisation and
+    until an update (after training, the last step's update moves it by lr x
+    grad).  A Tanh first in the model has no recorded input: ValueError.
+    """
+    rows = []
+    for i, layer in tanh_layers(model):
+        x = _preactivation(model, i)
+        density, edges = histogram(x, bins)
+        rows.append({"layer": i, "name": layer_name(layer), "source": i - 1,
+                     "source_name": layer_name(model.layers[i - 1]), "density": density,
+                     "edges": edges, "beyond_3_pct": 100.0 * int(
+                         np.count_nonzero(np.abs(x) > PREACT_LIMIT)) / x.size})
+    return rows
+
+
+def saturation_map(model, threshold=DEAD_THRESHOLD):
+    """One dict per Tanh layer: the lecture's `h.abs() > 0.99` picture, as data.
+
+    Keys: layer, name, map (bool array, batch rows x units: True where
+    |tanh output| > threshold, the picture's white), saturated_pct, and dead /
+    indices (the units saturated for the whole batch: white columns, as
+    `dead_units`), threshold.
+    """
+    rows = []
+    for row in dead_units(model, threshold):
+        t = _output(row["layer"], model.layers[row["layer"]])
+        white = np.abs(t.reshape(t.shape[0], -1)) > threshold
+        rows.append({"layer": row["layer"], "name": row["name"], "map": white,
+                     "saturated_pct": 100.0 * int(np.count_nonzero(white)) / white.size,
+                     "dead": row["dead"], "indices": row["indices"],
+                     "threshold": float(threshold)})
+    return rows
+
+
+def _preactivation(model, i):
+    """The input of model.layers[i] (a Tanh): the previous layer's `.out`."""
+    if i == 0:
+        raise ValueError("layer 0 (Tanh) is the model's first layer: its input is not "
+                         "recorded")
+    before = model.layers[i - 1]
+    x = getattr(before, "out", None)
+    if x is None:
+        raise ValueError(f"layer {i - 1} ({layer_name(before)}), the input of layer {i} "
+                         f"(Tanh), has no output: run a forward pass first")
+    return np.asarray(x)
 
 
 def has_gradients(model):

@@ -66,7 +66,18 @@ def test_dead_units_are_reported(data):
     forward_backward(model, data)
     (finding,) = [f for f in D.health_check(model) if f.kind == "dead_units"]
     assert finding.value == 7 and finding.subject == "layer 2 (Tanh)"
-    assert str(finding).startswith("layer 2 (Tanh): 7 of 100 units")
+    assert str(finding).startswith("layer 2 (Tanh): 7 of 100 units (units 0, 1, 2, 3, 4, 5, "
+                                   "6) are saturated")
+
+
+def test_dead_units_are_named_briefly_when_many(data):
+    model = plain_mlp()
+    model.layers[3].bias.data[[5, 9, 11, 20, 21, 22, 23, 30, 31, 40, 99]] = 30.0
+    model.layers[5].bias.data[42] = -30.0
+    forward_backward(model, data)
+    found = {f.subject: f for f in D.health_check(model) if f.kind == "dead_units"}
+    assert "(units 5, 9, 11, 20, 21, 22, 23, 30, ...) are" in str(found["layer 4 (Tanh)"])
+    assert "(unit 42) are" in str(found["layer 6 (Tanh)"])
 
 
 def test_learning_rate_too_high_or_too_low_shows_in_update_ratios(data):

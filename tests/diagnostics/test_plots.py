@@ -197,3 +197,41 @@ def test_importing_the_statistics_does_not_import_matplotlib(tmp_path):
             "print('matplotlib' in sys.modules); D.report; print('matplotlib' in sys.modules)")
     out = run_python(code, tmp_path)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_preactivation_plot_has_one_curve_per_tanh_layer_and_the_3_lines(run, tmp_path):
+    model = run[0]
+    fig = plots.plot_preactivations(model, tmp_path / "p.png")
+    hist = D.preactivation_histograms(model)
+    curves = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) > 2]
+    assert len(curves) == 5
+    np.testing.assert_array_equal(curves[2].get_ydata(), hist[2]["density"])
+    assert legend(fig) == [f"layer {r['layer']} (Tanh): {r['beyond_3_pct']:.2f}% beyond ±3"
+                           for r in hist]
+    assert fig.axes[0].get_title() == "pre-activation distribution"
+    assert png_size(tmp_path / "p.png") == (2000, 400)
+
+
+def test_saturation_map_is_white_where_saturated_and_names_dead_units(tmp_path):
+    from diagnostics_nets import forward_backward, plain_mlp
+
+    model = plain_mlp()
+    model.layers[1].bias.data[[17, 40, 88]] = 30.0
+    forward_backward(model, mf.data.load_splits().train)
+    fig = plots.plot_saturation_map(model, tmp_path / "s.png")
+    assert len(fig.axes) == 5
+    image = fig.axes[0].get_images()[0]
+    np.testing.assert_array_equal(image.get_array(), np.abs(model.layers[2].out) > 0.99)
+    assert image.get_cmap().name == "gray" and image.get_interpolation() == "nearest"
+    assert fig.axes[0].get_title() == "layer 2 (Tanh): 3 dead units: 17, 40, 88"
+    assert fig.axes[1].get_title() == "layer 4 (Tanh): no dead unit"
+    png_size(tmp_path / "s.png")
+    one = plots.plot_saturation_map(model, layer=4)
+    assert len(one.axes) == 1 and one.axes[0].get_title().startswith("layer 4 (Tanh)")
+    with pytest.raises(ValueError, match=r"layer must be the index of a Tanh layer.*got 3"):
+        plots.plot_saturation_map(model, layer=3)
+    many = {"layer": 6, "name": "Tanh", "dead": 12, "indices": list(range(0, 24, 2))}
+    assert plots.saturation_title(many) == ("layer 6 (Tanh): 12 dead units: "
+                                            "0, 2, 4, 6, 8, 10, 12, 14, ...")
+    assert D.plot_saturation_map is plots.plot_saturation_map
+    assert D.plot_preactivations is plots.plot_preactivations

@@ -103,3 +103,50 @@ def test_stats_before_forward_or_backward_explain_what_is_missing(data):
         D.gradient_stats(model)
     with pytest.raises(ValueError, match="backward"):
         D.weight_grad_stats(model)
+
+
+def test_preactivation_histograms_are_what_enters_each_tanh(data):
+    # Fused, with BatchNorm: the input is the BatchNorm's output; without, the Linear's.
+    for model, source in ((mf.lecture_mlp(seed=2), "BatchNorm1d"), (plain_mlp(gain=5), "Linear")):
+        forward_backward(model, data)
+        rows = D.preactivation_histograms(model, bins=40)
+        assert [r["layer"] for r in rows] == [i for i, layer in enumerate(model.layers)
+                                              if isinstance(layer, Tanh)]
+        for r in rows:
+            raw = model.layers[r["layer"] - 1].out
+            x = np.asarray(raw, np.float64)
+            assert r["source"] == r["layer"] - 1 and r["source_name"] == source
+            # the Tanh's own output (the fused kernel's vectorised tanh: ~1e-6 apart)
+            np.testing.assert_allclose(np.tanh(x), model.layers[r["layer"]].out, atol=1e-5)
+            density, edges = np.histogram(raw.ravel(), bins=40, density=True)
+            np.testing.assert_array_equal(r["edges"], edges)
+            np.testing.assert_array_equal(r["density"], density)
+            assert r["beyond_3_pct"] == pytest.approx(100 * np.mean(np.abs(x) > 3), abs=1e-12)
+    assert max(r["beyond_3_pct"] for r in rows) > 10          # gain 5 saturates the plain net
+
+
+def test_saturation_map_is_the_lectures_picture(data):
+    model = plain_mlp()
+    model.layers[1].bias.data[[3, 50, 70]] = 30.0       # three units always saturated
+    forward_backward(model, data, batch=48)
+    rows = D.saturation_map(model)
+    assert [r["layer"] for r in rows] == [2, 4, 6, 8, 10]
+    for r, dead in zip(rows, D.dead_units(model)):
+        white = np.abs(model.layers[r["layer"]].out) > 0.99
+        assert r["map"].dtype == bool and r["map"].shape == (48, 100)
+        np.testing.assert_array_equal(r["map"], white)
+        assert r["indices"] == dead["indices"] == np.flatnonzero(white.all(0)).tolist()
+        assert r["saturated_pct"] == pytest.approx(100 * white.mean())
+    assert rows[0]["indices"] == [3, 50, 70] and rows[0]["dead"] == 3
+    assert D.saturation_map(model, threshold=0.5)[1]["saturated_pct"] > rows[1]["saturated_pct"]
+
+
+def test_first_half_views_explain_what_is_missing(data):
+    with pytest.raises(ValueError, match="run a forward pass first"):
+        D.preactivation_histograms(mf.lecture_mlp(seed=0))
+    with pytest.raises(ValueError, match="run a forward pass first"):
+        D.saturation_map(mf.lecture_mlp(seed=0))
+    first = mf.Sequential([Tanh()])
+    first(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="layer 0 \\(Tanh\\) is the model's first layer"):
+        D.preactivation_histograms(first)

@@ -1,6 +1,8 @@
 """Property tests of the fused Linear -> BatchNorm1d (-> tanh) block against the
 reference, and minimal cases of the bugs they found. Inputs, oracle and
 tolerances: see test_properties.py."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from fuzz_checks import (TANH_ERR, assert_bit_identical, assert_gradients, assert_matches,
@@ -79,20 +81,63 @@ def test_block_backward(case):
         state.bn.xhat = xhat = (f64(cache.pre) - f64(cache.shift)) * state.bn.invstd
     expected = reference(ref.linear_bn_tanh_backward, f64(case.dout), state)
     training = case.keywords["training"]
-    # Natural scales: each term of dpre = gamma invstd (dy - mean(dy)
-    # - xhat mean(dy xhat)) in absolute value, then through the products.
+    # Natural scales: each term of dpre = gamma invstd (dy - sum(dy) / B
+    # - xhat sum(dy xhat) / dof) in absolute value, then through the products.
     dy = np.abs(finite(case.dout))
     if case.keywords["activation"] == "tanh":
         dy *= tanh_slope(out, case.dtype)
     xh = np.abs(finite(xhat))
     sum_dy, sum_dy_xhat = dy.sum(0), (dy * xh).sum(0)
-    dpre = dy + (sum_dy + xh * sum_dy_xhat) / dy.shape[0] if training else dy
+    B = dy.shape[0]
+    dof = B - 1 if case.keywords["unbiased"] else B      # the variance's divisor
+    dpre = dy + sum_dy / B + xh * sum_dy_xhat / dof if training else dy
     dpre *= np.abs(finite(case.gamma)) * finite(state.bn.invstd)
     scales = {"dx": dpre @ np.abs(finite(case.weight)).T,
               "dweight": np.abs(finite(case.x)).T @ dpre, "dbias": dpre.sum(0),
               "dgamma": sum_dy_xhat, "dbeta": sum_dy}
     assert_gradients(grads, expected, scales, case.dtype)
     assert_unchanged(case, ["dout"])
+
+
+@given(block_cases())
+def test_standalone_batchnorm(case):
+    """ops.batchnorm_* (the layer-by-layer BatchNorm1d) on the block's
+    pre-activation, against the reference, biased and unbiased: the block's
+    bounds with an identity product (S = |pre|)."""
+    with np.errstate(all="ignore"):
+        pre = (f64(case.x) @ f64(case.weight)).astype(case.dtype)
+    keywords = {k: case.keywords[k] for k in ("training", "momentum", "eps", "unbiased")}
+    as_block = SimpleNamespace(x=pre, weight=np.eye(pre.shape[1]), bias=None,
+                               gamma=case.gamma, beta=case.beta, dtype=case.dtype,
+                               running_mean=case.running_mean, running_var=case.running_var,
+                               keywords={**case.keywords, "activation": None})
+    running = case.running_mean.copy(), case.running_var.copy()
+    running_ref = f64(case.running_mean).copy(), f64(case.running_var).copy()
+    out, cache = ops.batchnorm_forward(pre, case.gamma, case.beta, *running, **keywords)
+    expected, state = reference(ref.batchnorm_forward, f64(pre), f64(case.gamma),
+                                f64(case.beta), *running_ref, **keywords)
+    tol, stats_tol = block_tolerances(as_block, state.xhat)
+    assert_matches(out, in_dtype(expected, case.dtype), tol, "out")
+    for name, got, want, t in zip(("running_mean", "running_var"), running, running_ref,
+                                  stats_tol):
+        if keywords["training"]:
+            assert_matches(got, in_dtype(want, case.dtype), t + floor(case.dtype), name)
+        else:
+            assert_bit_identical(got, getattr(case, name), name)
+    # The backward from the kernel's own invstd and shift, as the block's test.
+    state.invstd = f64(cache.invstd)
+    with np.errstate(all="ignore"):
+        state.xhat = xhat = (f64(pre) - f64(cache.shift)) * state.invstd
+    grads = ops.batchnorm_backward(case.dout, cache)
+    expected = reference(ref.batchnorm_backward, f64(case.dout), state)
+    dy, xh = np.abs(finite(case.dout)), np.abs(finite(xhat))
+    sum_dy, sum_dy_xhat = dy.sum(0), (dy * xh).sum(0)
+    B = dy.shape[0]
+    dof = B - 1 if keywords["unbiased"] else B
+    dx = dy + sum_dy / B + xh * sum_dy_xhat / dof if keywords["training"] else dy
+    dx = dx * np.abs(finite(case.gamma)) * finite(state.invstd)
+    assert_gradients(grads, expected, {"dx": dx, "dgamma": sum_dy_xhat, "dbeta": sum_dy},
+                     case.dtype)
 
 
 # Bugs the property tests found, fixed: their minimal cases stay as regression tests.
