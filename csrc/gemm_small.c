@@ -9,15 +9,17 @@
  * size limits are in blas.h.
  *
  * Written with GCC/Clang vector types: compiled for x86-64-v3 they are AVX2 +
- * FMA registers, for the baseline pairs of SSE registers, elsewhere whatever
- * the target has.  Without those extensions every product goes to BLAS.
+ * FMA registers, for the baseline pairs of SSE registers, on aarch64 pairs of
+ * NEON registers, elsewhere whatever the target has.  Without those
+ * extensions, and in the portable build (MMF_PORTABLE: ISO C only), every
+ * product goes to BLAS.
  */
 #include <stdlib.h>
 
 #include "blas.h"
 #include "mmf_common.h"
 
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(MMF_PORTABLE)
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4)));   /* unaligned access */
