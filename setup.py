@@ -5,9 +5,16 @@ break NaN semantics).  -fno-math-errno and -fno-trapping-math only drop errno
 and FP-exception-flag side effects, which Python never reads; they let GCC
 vectorise the exp/tanh loops.  Wider vectors come from runtime dispatch in the C
 code (see csrc/mmf_common.h, MMF_KERNEL).  No OpenMP runtime: the passes
-around BLAS use short-lived pthreads (csrc/parallel.c); a spinning OpenMP pool
+around BLAS use short-lived threads (csrc/parallel.c); a spinning OpenMP pool
 only contended with BLAS's threads on 2 cores (measured: docs/PERFORMANCE.md).
+
+MMF_PORTABLE=1 in the environment at build time gives the portable build:
+ISO C11 (-std=c11, no -fopenmp-simd) with MMF_PORTABLE defined, which turns
+off the C code's vector extensions and multi-versioning; the threads shim
+(csrc/threads.c) is the only platform-specific code left.  MSVC always builds
+it that way (docs/PORTABILITY.md).
 """
+import os
 import sys
 from pathlib import Path
 
@@ -19,14 +26,21 @@ CSRC = sorted(str(p) for p in Path("csrc").glob("*.c"))
 # The templates and headers the .c files include: a change rebuilds.
 DEPENDS = sorted(str(p) for pattern in ("*.h", "*.inc") for p in Path("csrc").glob(pattern))
 
-if sys.platform == "win32":
-    compile_args = ["/O2", "/fp:precise"]
+MSVC = sys.platform == "win32"
+PORTABLE = MSVC or os.environ.get("MMF_PORTABLE", "0") not in ("", "0")
+
+if MSVC:
+    # /std:c11 for _Pragma; /fp:precise keeps NaN semantics as -O3 does.
+    compile_args = ["/O2", "/fp:precise", "/std:c11"]
     link_args = []
 else:
-    compile_args = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
-                    "-ffp-contract=fast", "-fopenmp-simd", "-pthread", "-Wall",
-                    "-Wno-unused-function"]
+    compile_args = ["-O3", "-std=c11" if PORTABLE else "-std=gnu11", "-fno-math-errno",
+                    "-fno-trapping-math", "-ffp-contract=fast",
+                    *([] if PORTABLE else ["-fopenmp-simd"]),
+                    "-pthread", "-Wall", "-Wno-unused-function"]
     link_args = ["-pthread"]
+macros = [("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"),
+          *([("MMF_PORTABLE", "1")] if PORTABLE else [])]
 
 extensions = [
     Extension(
@@ -34,7 +48,7 @@ extensions = [
         sources=["makemore_fast/ops.pyx", *CSRC],
         include_dirs=["csrc", np.get_include()],
         depends=DEPENDS + ["makemore_fast/_kernels.pxd", "makemore_fast/train_steps.pxi"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        define_macros=macros,
         extra_compile_args=compile_args,
         extra_link_args=link_args,
     ),
