@@ -120,6 +120,7 @@ step "pytest ${tests[*]} (hypothesis profile $profile)"
 # python -P: the source tree is not on sys.path, the tests import the
 # installed package.
 in_root sh -c 'cd /src && python -P -c "import makemore_fast.ops as o; print(o.__file__)" &&
-    exec python -P -m pytest -q -p no:cacheprovider --hypothesis-profile="$0" "$@"' \
+    exec python -P -m pytest -q -p no:cacheprovider --durations=10 \
+        --hypothesis-profile="$0" "$@"' \
     "$profile" "${tests[@]}"
 step "aarch64 tests passed"
