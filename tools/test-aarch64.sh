@@ -60,6 +60,12 @@ update-binfmts --enable qemu-aarch64 > /dev/null 2>&1 || true
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] \
     || { echo "binfmt_misc has no qemu-aarch64 handler: aarch64 binaries cannot run"; exit 1; }
 
+# A root with something still mounted in it (another run of this script)
+# is left alone: the rm -rf below must never reach the machine's /dev.
+if grep -q " $root/" /proc/mounts; then
+    echo "something is mounted under $root (another run?): not touching it"; exit 1
+fi
+
 # The chroot's mounts, undone however the script ends.
 mounted=()
 cleanup() {
@@ -79,7 +85,7 @@ in_root() {
 # (another marker).  An interrupted first run resumes where it stopped.
 if [ ! -e "$root/.mmf-debootstrap" ]; then
     step "debootstrap --arch=arm64 $suite into $root"
-    rm -rf "$root"
+    rm -rf --one-file-system "$root"
     mkdir -p "$root"
     debootstrap --arch=arm64 --variant=minbase \
         --include=python3,python3-dev,python3-venv,gcc,libc6-dev,ca-certificates \
@@ -95,7 +101,7 @@ cp "$(python3 -c 'import ssl; p = ssl.get_default_verify_paths(); print(p.cafile
 bind /proc; bind /dev; bind /sys
 if [ ! -e "$root/.mmf-ready" ]; then
     step "venv with the build and test requirements"
-    rm -rf "$root/venv"
+    rm -rf --one-file-system "$root/venv"
     in_root python3 -m venv /venv
     in_root pip install -q --upgrade pip
     in_root pip install -q 'numpy>=2.0' 'scipy>=1.11' 'Cython>=3.0' 'setuptools>=77' \
@@ -109,7 +115,7 @@ in_root python -c 'import platform, numpy, scipy; print("root:", platform.machin
 # The sources as git sees them (tracked and new files, nothing ignored: no
 # build outputs), copied into the root and installed there.
 step "build and install the package for aarch64"
-rm -rf "$root/src"
+rm -rf --one-file-system "$root/src"
 mkdir -p "$root/src"
 git ls-files -z --cached --others --exclude-standard \
     | tar -cf - --no-recursion --null -T - \
