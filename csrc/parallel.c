@@ -114,9 +114,8 @@ static void side_main(void *arg)
 mmf_side *mmf_side_start(int capacity)
 {
 #if !defined(MMF_HAVE_ATOMICS)
-    (void)capacity;
-    return NULL;    /* the counters could not be shared */
-#else
+    capacity = 0;   /* the counters could not be shared: no helper */
+#endif
     if (mmf_get_num_threads() < 2 || capacity < 1)
         return NULL;
     mmf_side *side = calloc(1, sizeof *side);
@@ -130,7 +129,6 @@ mmf_side *mmf_side_start(int capacity)
         return NULL;
     }
     return side;
-#endif
 }
 
 void mmf_side_post(mmf_side *side, mmf_job_fn fn, void *arg)
