@@ -8,7 +8,9 @@
 # code that the preprocessor keeps (its #if and #ifdef decided, its macros
 # not expanded, so that a system header's macro is not counted), the active
 # #define lines included; only csrc/threads.c, the threads shim, may use them.
-# No Python headers: csrc/ is plain C.
+# No Python headers: csrc/ is plain C.  Then tools/shim-check.c, linked
+# with csrc/parallel.c and csrc/threads.c, runs here and, where Wine is
+# installed (it is not installed for this), as a Windows program.
 #
 #   tools/check-portable.sh     (installs mingw-w64 with apt-get when missing;
 #                                CC names this machine's compiler, default gcc)
@@ -55,4 +57,22 @@ for cc in "$mingw" "${CC:-gcc}"; do
         fi
     done
 done
+echo "== tools/shim-check.c: parallel.h over the threads shim"
+shim=(tools/shim-check.c csrc/parallel.c csrc/threads.c)
+echo "-- built by ${CC:-gcc}, run here"
+if "${CC:-gcc}" -std=c11 -O2 -pthread -DMMF_PORTABLE -Icsrc "${shim[@]}" -o "$work/shim" \
+        && "$work/shim"; then :; else failed=1; fi
+wine=$(command -v wine || command -v /usr/lib/wine/wine64 || true)
+if [ -n "$wine" ]; then
+    # Wine's own messages (a new prefix's setup) go to wine.log; its server
+    # is waited for before the prefix is removed.
+    export WINEPREFIX="$work/wine" WINEDEBUG=-all
+    echo "-- built by $mingw, run by $("$wine" --version)"
+    if "$mingw" -std=c11 -O2 -DMMF_PORTABLE -Icsrc "${shim[@]}" -o "$work/shim.exe" \
+            && "$wine" "$work/shim.exe" 2> "$work/wine.log"; then :
+    else cat "$work/wine.log"; failed=1; fi
+    "$(dirname "$wine")/wineserver" -w 2> /dev/null || wineserver -w 2> /dev/null || true
+else
+    echo "the Windows build of it not run: no wine"
+fi
 exit "$failed"
