@@ -7,7 +7,14 @@ vectorise the exp/tanh loops.  Wider vectors come from the kernels compiled
 per instruction-set level and chosen at import (csrc/kernels.inc,
 csrc/dispatch.c).  No OpenMP runtime: the C code's own threads
 (csrc/parallel.c; docs/ARCHITECTURE.md says why).
+
+MMF_PORTABLE=1 in the environment at build time gives the portable build:
+ISO C11 (-std=c11, no -fopenmp-simd) with MMF_PORTABLE defined, which turns
+off the C code's vector extensions and instruction-set levels; the threads
+shim (csrc/threads.c) is the only platform-specific code left.  MSVC always
+builds it that way (docs/PORTABILITY.md).
 """
+import os
 import sys
 from pathlib import Path
 
@@ -22,14 +29,21 @@ DEPENDS = sorted(str(p) for pattern in ("*.h", "*.inc") for p in Path("csrc").gl
 CYTHON_DEPENDS = sorted(str(p) for pattern in ("*.pxd", "*.pxi")
                         for p in Path("makemore_fast").glob(pattern))
 
-if sys.platform == "win32":
-    compile_args = ["/O2", "/fp:precise"]
+MSVC = sys.platform == "win32"
+PORTABLE = MSVC or os.environ.get("MMF_PORTABLE", "0") not in ("", "0")
+
+if MSVC:
+    # /std:c11 for _Pragma; /fp:precise keeps NaN semantics as -O3 does.
+    compile_args = ["/O2", "/fp:precise", "/std:c11"]
     link_args = []
 else:
-    compile_args = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
-                    "-ffp-contract=fast", "-fopenmp-simd", "-pthread", "-Wall",
-                    "-Wno-unused-function"]
+    compile_args = ["-O3", "-std=c11" if PORTABLE else "-std=gnu11", "-fno-math-errno",
+                    "-fno-trapping-math", "-ffp-contract=fast",
+                    *([] if PORTABLE else ["-fopenmp-simd"]),
+                    "-pthread", "-Wall", "-Wno-unused-function"]
     link_args = ["-pthread"]
+macros = [("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"),
+          *([("MMF_PORTABLE", "1")] if PORTABLE else [])]
 
 extensions = [
     Extension(
@@ -37,7 +51,7 @@ extensions = [
         sources=["makemore_fast/ops.pyx", *CSRC],
         include_dirs=["csrc", np.get_include()],
         depends=DEPENDS + CYTHON_DEPENDS,
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        define_macros=macros,
         extra_compile_args=compile_args,
         extra_link_args=link_args,
     ),

@@ -2,8 +2,9 @@
  *
  * BLAS runs the products on its own threads; the passes between them
  * (BatchNorm statistics, normalisation, tanh and their backward) are split
- * by columns over short-lived pthreads.  Every column is computed the same
- * way whatever the split, so the results do not depend on the thread count.
+ * by columns over short-lived threads (threads.h: POSIX or Win32).  Every
+ * column is computed the same way whatever the split, so the results do not
+ * depend on the thread count.
  * Nothing spins: the threads are created for the call and joined before it
  * returns, so BLAS's own threads keep the cores between the passes.
  */
@@ -29,8 +30,8 @@ void mmf_parallel_columns(int B, int N, mmf_columns_fn fn, void *ctx);
  * delays nothing but the job it is running.  At most `capacity` jobs are
  * outstanding (mmf_side_post waits for the oldest beyond that).
  * mmf_side_start returns NULL when there is no second thread to use
- * (mmf_get_num_threads() < 2, no pthreads, or none could start); every
- * function accepts NULL and then runs the job at once. */
+ * (mmf_get_num_threads() < 2, no threads or atomics, or none could start);
+ * every function accepts NULL and then runs the job at once. */
 typedef struct mmf_side mmf_side;
 typedef void (*mmf_job_fn)(void *arg);
 mmf_side *mmf_side_start(int capacity);
