@@ -44,12 +44,22 @@ class TrainHistory:
         / data.std()) (unbiased stds, parameters() order) per step.
     interrupted: True when Ctrl-C stopped the run early.
     seconds: wall time of the loop.
+    diverged_at: None, or the first step whose loss was not finite (with
+        on_nonfinite="stop" the run stopped there: it is the last step in `loss`).
     """
     loss: np.ndarray
     val: list = field(default_factory=list)
     update_ratios: np.ndarray = None
     interrupted: bool = False
     seconds: float = 0.0
+    diverged_at: int = None
+
+    @property
+    def divergence(self):
+        """None, or one line: "diverged at step 12: the loss is nan"."""
+        if self.diverged_at is None:
+            return None
+        return f"diverged at step {self.diverged_at}: the loss is {self.loss[self.diverged_at]}"
 
     @property
     def steps(self):
@@ -59,7 +69,7 @@ class TrainHistory:
 
 def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=150_000,
           decayed_lr=0.01, seed=None, progress=True, eval_data=None, track_updates=False,
-          whole_steps=True):
+          whole_steps=True, on_nonfinite="stop"):
     """Train `model` in place with the lecture's SGD loop; returns a TrainHistory.
 
     X (N, block_size) int, Y (N,) int: the training examples; each step draws
@@ -86,6 +96,12 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     the results are bit-identical (tests/test_whole_steps.py).
     `whole_steps=False` runs every step through the layers.
 
+    `on_nonfinite="stop"` (the default) ends the run at the first step whose
+    loss is not finite (inf or nan): history.loss ends with that step and
+    history.diverged_at / history.divergence say which; the parameters are
+    then whatever that step left (often nan).  "continue" trains every step
+    regardless.
+
     Ctrl-C stops after the current step and returns what was trained
     (history.interrupted); a second Ctrl-C interrupts at once.  The model is
     left in training mode.
@@ -95,6 +111,9 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     batch_size = checked_int(batch_size, "batch_size", 0)
     lr_decay_step = checked_int(lr_decay_step, "lr_decay_step", 0)
     lr, decayed_lr = _rate(lr, "lr"), _rate(decayed_lr, "decayed_lr")
+    if on_nonfinite not in ("stop", "continue"):
+        raise ValueError(f'on_nonfinite must be "stop" or "continue", got {on_nonfinite!r}')
+    stop_on_nonfinite = on_nonfinite == "stop"
     if batch_size == 0:
         raise ValueError("batch_size must be >= 1, got 0")
     if batch_size < 2 and any(isinstance(layer, BatchNorm1d) for layer in model.layers):
@@ -141,6 +160,13 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
                     in_c.run(rows, rates, losses[i:i + n],
                              None if ratios is None else ratios[i:i + n])
                     i += n
+                    if stop_on_nonfinite and not np.isfinite(losses[i - n:i]).all():
+                        # The chunk ran past the first bad step: keep up to it.
+                        bad = i - n + int(np.argmin(np.isfinite(losses[i - n:i])))
+                        history.diverged_at, done = bad, bad + 1
+                        _look(model, params, X[batches[bad % _INDEX_CHUNK]],
+                              Y[batches[bad % _INDEX_CHUNK]])
+                        break
             ix = batches[i % _INDEX_CHUNK]
             logits = model(X[ix])
             loss, dlogits = cross_entropy(logits, Y[ix])
@@ -154,6 +180,9 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
             losses[i] = loss
             i += 1
             done = i
+            if stop_on_nonfinite and not math.isfinite(loss):
+                history.diverged_at = i - 1
+                break
             if not bar.disable and (done - shown >= _PROGRESS_EVERY or done == steps):
                 bar.set_postfix(loss=f"{losses[shown:done].mean():.4f}", lr=rate,
                                 refresh=False)
@@ -260,6 +289,22 @@ class _WholeSteps:
                 run.bn.num_batches_tracked += n
             if run.tanh is not None and run.tanh.stats is not None:
                 run.tanh.stats_count += n * self.batch_size * run.linear.fan_out
+
+
+def _look(model, params, Xb, Yb):
+    """A forward and backward of one batch through the layers, no update, and the
+    BatchNorm running statistics put back: after a run stopped inside a chunk
+    of whole steps, the layers' .out, .out_grad and .grad then show the model
+    as it stopped (the diagnostics read them)."""
+    norms = [(bn, bn.running_mean.copy(), bn.running_var.copy(), bn.num_batches_tracked)
+             for bn in model.layers if isinstance(bn, BatchNorm1d)]
+    with np.errstate(all="ignore"):
+        _, dlogits = cross_entropy(model(Xb), Yb)
+        for p in params:
+            p.grad = None
+        model.backward(dlogits)
+    for bn, mean, var, count in norms:
+        bn.running_mean[...], bn.running_var[...], bn.num_batches_tracked = mean, var, count
 
 
 def _next_multiple(i, k):
