@@ -5,6 +5,8 @@
                         [--dtype float32|float64] [--out DIR] [--diagnose-init]
     makemore-fast sample --checkpoint FILE [-n N] [--seed S]
     makemore-fast bench [--large] [--threads] [--out DIR]
+    makemore-fast sweep (--preset NAME | --grid KEY=V1,V2 ...) [--steps N] [--seed S]
+                        [--workers N] [--scheduler ADDRESS] --out DIR
 
 Bad arguments or data print one line to stderr and exit with status 2.
 """
@@ -60,7 +62,7 @@ def _build_parser():
     parser = _Parser(prog="makemore-fast",
                      description="Train and sample the MLP of \"makemore part 3\" on CPU.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                     metavar="{train,sample,bench}")
+                                     metavar="{train,sample,bench,sweep}")
 
     t = commands.add_parser(
         "train", help="train the lecture's deep net and save a checkpoint",
@@ -116,6 +118,9 @@ def _build_parser():
     b.add_argument("--out", metavar="DIR", default="makemore_bench",
                    help="directory for bench.json and bench.png (./makemore_bench)")
     b.set_defaults(run=_bench)
+
+    from .experiments import cli as sweep_cli      # the sweep command lives with its module
+    sweep_cli.add_parser(commands, _integer)
     return parser
 
 
