@@ -17,6 +17,7 @@ from fractions import Fraction
 from .config import FIELDS, PRESETS, Config, grid, preset, with_steps
 
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+SCHEDULER_TIMEOUT = "10s"     # how long --scheduler waits for the cluster to answer
 
 
 def add_parser(commands, integer):
@@ -91,7 +92,7 @@ def _client(address):
     except ImportError:
         raise ValueError("--scheduler needs Dask: pip install \"makemore_fast[dask]\"") from None
     try:
-        return Client(address, timeout="10s")
+        return Client(address, timeout=SCHEDULER_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
         raise ValueError(f"cannot reach the Dask scheduler at {address} ({e})") from None
 
