@@ -120,13 +120,20 @@ def _local(pending, workers, runner, finish):
         suspects = []
         pool = cf.ProcessPoolExecutor(min(workers, len(queue)), mp_context=context,
                                       initializer=_init_worker)
+        broken = False
         try:
             running = {}
             while queue or running:
-                while queue and len(running) < workers and not suspects:
-                    config = queue.popleft()
-                    running[pool.submit(task, runner, config)] = config
+                while queue and len(running) < workers and not (suspects or broken):
+                    try:
+                        running[pool.submit(task, runner, queue[0])] = queue[0]
+                    except BrokenProcessPool:     # broke before its futures said so
+                        broken = True
+                        break
+                    queue.popleft()
                 if not running:
+                    if broken and not suspects:     # a pool that cannot even start
+                        suspects.append(queue.popleft())
                     break
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for future in done:
