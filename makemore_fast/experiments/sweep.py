@@ -1,8 +1,11 @@
 """`sweep(configs)`: many runs side by side, on local worker processes, any
 concurrent.futures.Executor, or a Dask cluster; resumable with `out=DIR`.
 
-The local pool is the standard library's ProcessPoolExecutor (spawned
-processes, one per usable core, BLAS and the kernels on one thread each).
+The local pool is the standard library's ProcessPoolExecutor (one process
+per usable core, started by a fork server where there is one, else spawned;
+BLAS and the kernels on one thread each).  As with any multiprocessing, a
+script that sweeps on the local pool must do so under
+`if __name__ == "__main__":` (the workers import the main module).
 A worker that dies (killed, out of memory, a crash in C) breaks such a pool
 and every future running on it; the configs that were running are then run
 again each in a process of its own, so that only the one that kills its
@@ -111,10 +114,23 @@ def _init_worker():
     set_num_threads(1)
 
 
+def worker_context():
+    """The start method of the local workers: "forkserver" where there is one
+    (Linux), with makemore_fast imported once in the server, so that a worker
+    starts in milliseconds instead of the second an import takes; else "spawn".
+    Never a plain fork of this process, whose threads (BLAS's, a progress
+    bar's, a Dask client's) a fork would copy in any state."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", __name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def _local(pending, workers, runner, finish):
-    """`pending` on `workers` spawned processes, at most `workers` in flight, so
+    """`pending` on `workers` worker processes, at most `workers` in flight, so
     that a broken pool takes down only the configs that were running."""
-    context = multiprocessing.get_context("spawn")
+    context = worker_context()
     queue = deque(pending)
     while queue:
         suspects = []
