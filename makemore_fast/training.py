@@ -98,9 +98,11 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
 
     `on_nonfinite="stop"` (the default) ends the run at the first step whose
     loss is not finite (inf or nan): history.loss ends with that step and
-    history.diverged_at / history.divergence say which; the parameters are
-    then whatever that step left (often nan).  "continue" trains every step
-    regardless.
+    history.diverged_at / history.divergence say which.  The parameters are
+    then nan as a rule (a non-finite loss has non-finite gradients); on the
+    whole-step path the rest of that C call (fewer than 250 steps) ran too,
+    and its counts (BatchNorm's num_batches_tracked, tracked statistics'
+    counts) are taken back.  "continue" trains every step regardless.
 
     Ctrl-C stops after the current step and returns what was trained
     (history.interrupted); a second Ctrl-C interrupts at once.  The model is
@@ -164,6 +166,7 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
                         # The chunk ran past the first bad step: keep up to it.
                         bad = i - n + int(np.argmin(np.isfinite(losses[i - n:i])))
                         history.diverged_at, done = bad, bad + 1
+                        in_c.uncount(i - done)
                         _look(model, params, X[batches[bad % _INDEX_CHUNK]],
                               Y[batches[bad % _INDEX_CHUNK]])
                         break
@@ -290,14 +293,26 @@ class _WholeSteps:
             if run.tanh is not None and run.tanh.stats is not None:
                 run.tanh.stats_count += n * self.batch_size * run.linear.fan_out
 
+    def uncount(self, n):
+        """Take back what `run` counted for its last n steps (the steps a chunk
+        ran past a divergence: the history ends before them)."""
+        for run in self.runs:
+            if run.bn is not None:
+                run.bn.num_batches_tracked -= n
+            if run.tanh is not None and run.tanh.stats is not None:
+                run.tanh.stats_count -= n * self.batch_size * run.linear.fan_out
+
 
 def _look(model, params, Xb, Yb):
     """A forward and backward of one batch through the layers, no update, and the
-    BatchNorm running statistics put back: after a run stopped inside a chunk
-    of whole steps, the layers' .out, .out_grad and .grad then show the model
-    as it stopped (the diagnostics read them)."""
+    BatchNorm running statistics and any tracked Tanh statistics put back:
+    after a run stopped inside a chunk of whole steps, the layers' .out,
+    .out_grad and .grad then show the model as it stopped (the diagnostics
+    read them)."""
     norms = [(bn, bn.running_mean.copy(), bn.running_var.copy(), bn.num_batches_tracked)
              for bn in model.layers if isinstance(bn, BatchNorm1d)]
+    tracked = [(t, t.stats.copy(), t.stats_count.copy()) for t in model.layers
+               if getattr(t, "stats", None) is not None]
     with np.errstate(all="ignore"):
         _, dlogits = cross_entropy(model(Xb), Yb)
         for p in params:
@@ -305,6 +320,8 @@ def _look(model, params, Xb, Yb):
         model.backward(dlogits)
     for bn, mean, var, count in norms:
         bn.running_mean[...], bn.running_var[...], bn.num_batches_tracked = mean, var, count
+    for t, stats, count in tracked:
+        t.stats[...], t.stats_count[...] = stats, count
 
 
 def _next_multiple(i, k):

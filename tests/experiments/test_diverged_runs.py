@@ -104,3 +104,11 @@ def test_train_help_prints_single_percent_signs(capsys):
         cli.main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "80% split" in text and "75% of the steps" in text and "%%" not in text
+
+
+def test_tracked_stats_count_only_the_steps_trained():
+    model = small()
+    model.track_stats()
+    history = mf.train(model, *SPLITS.train, steps=300, lr=1e30, seed=0, progress=False)
+    rows = diagnostics.tracked_stats(model)
+    assert all(r["count"] == history.steps * 32 * 16 for r in rows)
