@@ -69,3 +69,12 @@ def test_zero_steps_and_no_batchnorm_nets_run():
 def test_run_needs_a_config():
     with pytest.raises(TypeError, match="Config"):
         run({"steps": 10})
+
+
+def test_the_lecture_init_runs_start_where_the_notebook_starts():
+    from makemore_fast.experiments import preset, with_steps
+    results = [run(with_steps(c, 50)) for c in preset("lecture-init")]
+    assert all(r.error is None and r.steps == 50 for r in results)
+    first = [r.loss[0] for r in results]
+    assert first[0] > 15                                   # the notebook's 27.88
+    assert all(abs(x - math.log(27)) < 0.1 for x in first[1:])   # its 3.3
