@@ -23,6 +23,7 @@ from . import ops
 from .nn import BatchNorm1d, Embedding, Sequential, cross_entropy
 from .nn.fused import FusedRun
 from .nn.parameter import checked_int
+from .stopped import look_at
 
 EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
 EVAL_ROWS = 16_384       # rows per forward pass in split_loss (bounds memory)
@@ -167,8 +168,8 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
                         bad = i - n + int(np.argmin(np.isfinite(losses[i - n:i])))
                         history.diverged_at, done = bad, bad + 1
                         in_c.uncount(i - done)
-                        _look(model, params, X[batches[bad % _INDEX_CHUNK]],
-                              Y[batches[bad % _INDEX_CHUNK]])
+                        look_at(model, X[batches[bad % _INDEX_CHUNK]],
+                                Y[batches[bad % _INDEX_CHUNK]])
                         break
             ix = batches[i % _INDEX_CHUNK]
             logits = model(X[ix])
@@ -301,27 +302,6 @@ class _WholeSteps:
                 run.bn.num_batches_tracked -= n
             if run.tanh is not None and run.tanh.stats is not None:
                 run.tanh.stats_count -= n * self.batch_size * run.linear.fan_out
-
-
-def _look(model, params, Xb, Yb):
-    """A forward and backward of one batch through the layers, no update, and the
-    BatchNorm running statistics and any tracked Tanh statistics put back:
-    after a run stopped inside a chunk of whole steps, the layers' .out,
-    .out_grad and .grad then show the model as it stopped (the diagnostics
-    read them)."""
-    norms = [(bn, bn.running_mean.copy(), bn.running_var.copy(), bn.num_batches_tracked)
-             for bn in model.layers if isinstance(bn, BatchNorm1d)]
-    tracked = [(t, t.stats.copy(), t.stats_count.copy()) for t in model.layers
-               if getattr(t, "stats", None) is not None]
-    with np.errstate(all="ignore"):
-        _, dlogits = cross_entropy(model(Xb), Yb)
-        for p in params:
-            p.grad = None
-        model.backward(dlogits)
-    for bn, mean, var, count in norms:
-        bn.running_mean[...], bn.running_var[...], bn.num_batches_tracked = mean, var, count
-    for t, stats, count in tracked:
-        t.stats[...], t.stats_count[...] = stats, count
 
 
 def _next_multiple(i, k):
