@@ -69,6 +69,7 @@ def load(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    _check_magic(path)
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -78,7 +79,7 @@ def load(path):
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError,
             RuntimeError, NotImplementedError) as e:   # the last two: a damaged zip
         # directory claiming an encrypted member or an unknown compression
-        raise ValueError(f"{path} is not a makemore_fast checkpoint ({e})") from None
+        raise ValueError(f"{path} is not a makemore_fast checkpoint ({_reason(e)})") from None
     meta = _read_meta(arrays.pop(_META, None), path)
     try:
         # Never allocate more than the file holds: a damaged config could ask
@@ -105,6 +106,31 @@ def load(path):
         except (TypeError, ValueError) as e:
             raise ValueError(f"{path}: invalid vocabulary ({e})") from None
     return model
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _check_magic(path):
+    """Refuse, before numpy reads it, a file that is neither an .npz nor an .npy:
+    numpy would take it for a pickle and suggest unpickling it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError as e:
+        raise ValueError(f"{path} is not a makemore_fast checkpoint ({e.strerror})") from None
+    if not (head.startswith(_ZIP_MAGIC) or head.startswith(_NPY_MAGIC)):
+        what = "it is empty" if not head else "it is not an .npz archive (no zip header)"
+        raise ValueError(f"{path} is not a makemore_fast checkpoint ({what})")
+
+
+def _reason(error):
+    """numpy's message, except where it would invite unpickling the file."""
+    text = str(error)
+    if "pickle" in text.lower():
+        return "it holds object (pickled) arrays, which a checkpoint never does"
+    return text
 
 
 def _spec_size(spec):

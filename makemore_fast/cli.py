@@ -5,6 +5,8 @@
                         [--dtype float32|float64] [--out DIR] [--diagnose-init]
     makemore-fast sample --checkpoint FILE [-n N] [--seed S]
     makemore-fast bench [--large] [--threads] [--out DIR]
+    makemore-fast sweep (--preset NAME | --grid KEY=V1,V2 ...) [--steps N] [--seed S]
+                        [--workers N] [--scheduler ADDRESS] --out DIR
 
 Bad arguments or data print one line to stderr and exit with status 2.
 """
@@ -60,16 +62,16 @@ def _build_parser():
     parser = _Parser(prog="makemore-fast",
                      description="Train and sample the MLP of \"makemore part 3\" on CPU.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                     metavar="{train,sample,bench}")
+                                     metavar="{train,sample,bench,sweep}")
 
     t = commands.add_parser(
         "train", help="train the lecture's deep net and save a checkpoint",
         description="Train the lecture's deep net (Embedding, n-layers x [Linear, "
-                    "BatchNorm1d, Tanh], Linear, BatchNorm1d) on the lecture's 80%% "
+                    "BatchNorm1d, Tanh], Linear, BatchNorm1d) on the lecture's 80% "
                     "split of the words, report train/val loss, print 20 samples and the "
                     "health check's findings, and write DIR/" + CHECKPOINT_NAME + " and the "
                     "diagnostics report (DIR/report.md and its seven pictures).  The "
-                    "learning rate drops to lr/10 after 75%% of the steps (the lecture: "
+                    "learning rate drops to lr/10 after 75% of the steps (the lecture: "
                     "0.1, then 0.01 from step 150k).")
     t.add_argument("--steps", type=_integer(0), default=200_000, help="SGD steps (200000)")
     t.add_argument("--batch-size", type=_integer(2, " (BatchNorm needs two examples)"),
@@ -116,6 +118,9 @@ def _build_parser():
     b.add_argument("--out", metavar="DIR", default="makemore_bench",
                    help="directory for bench.json and bench.png (./makemore_bench)")
     b.set_defaults(run=_bench)
+
+    from .experiments import cli as sweep_cli      # the sweep command lives with its module
+    sweep_cli.add_parser(commands, _integer)
     return parser
 
 
@@ -144,9 +149,12 @@ def _train(args):
 
     history = train(model, Xtr, Ytr, steps=args.steps, batch_size=args.batch_size,
                     lr=args.lr, lr_decay_step=int(0.75 * args.steps), decayed_lr=args.lr / 10,
-                    seed=seed, progress=True, eval_data=(Xval, Yval), track_updates=True)
+                    seed=seed, progress=True, eval_data=(Xval, Yval), track_updates=True,
+                    on_nonfinite="stop")
     if history.interrupted:
         print(f"interrupted after {history.steps} steps: keeping what was trained")
+    if history.diverged_at is not None:
+        print(f"stopped: training {history.divergence} (try a lower --lr)")
     per_step = history.seconds / history.steps * 1e6 if history.steps else 0.0
     print(f"trained {history.steps} steps in {history.seconds:.1f} s ({per_step:.0f} us/step)")
     print(f"train loss {split_loss(model, Xtr, Ytr):.4f}")

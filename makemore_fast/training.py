@@ -7,6 +7,7 @@ One step is the lecture's: a random minibatch, forward, cross-entropy,
 zero_grad, backward, `p.data += -lr * p.grad`, with lr dropping to
 decayed_lr at lr_decay_step.
 """
+import math
 import signal
 import sys
 import threading
@@ -20,13 +21,14 @@ from tqdm.auto import tqdm
 
 from . import ops
 from .nn import BatchNorm1d, Sequential, cross_entropy
+from .stopped import look_at
 from .validation import checked_int, examples, index_array, positive_rate
 
 EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
 EVAL_ROWS = 16_384       # rows per forward pass in split_loss (bounds memory)
 _PROGRESS_EVERY = 250    # steps between progress-bar refreshes
 _INDEX_CHUNK = 1024      # minibatches of indices drawn per call to the generator
-SMALL_BATCH = 256        # up to this batch size BLAS runs on one thread (docs/PERFORMANCE.md)
+SMALL_BATCH = 256        # up to this batch size BLAS runs on one thread (docs/ARCHITECTURE.md)
 
 
 @dataclass
@@ -39,12 +41,22 @@ class TrainHistory:
         / data.std()) (unbiased stds, parameters() order) per step.
     interrupted: True when Ctrl-C stopped the run early.
     seconds: wall time of the loop.
+    diverged_at: None, or the first step whose loss was not finite (with
+        on_nonfinite="stop" the run stopped there: it is the last step in `loss`).
     """
     loss: np.ndarray
     val: list = field(default_factory=list)
     update_ratios: np.ndarray = None
     interrupted: bool = False
     seconds: float = 0.0
+    diverged_at: int = None
+
+    @property
+    def divergence(self):
+        """None, or one line: "diverged at step 12: the loss is nan"."""
+        if self.diverged_at is None:
+            return None
+        return f"diverged at step {self.diverged_at}: the loss is {self.loss[self.diverged_at]}"
 
     @property
     def steps(self):
@@ -54,7 +66,7 @@ class TrainHistory:
 
 def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=150_000,
           decayed_lr=0.01, seed=None, progress=True, eval_data=None, track_updates=False,
-          whole_steps=True):
+          whole_steps=True, on_nonfinite="stop"):
     """Train `model` in place with the lecture's SGD loop; returns a TrainHistory.
 
     X (N, block_size) int, Y (N,) int: the training examples; each step draws
@@ -75,6 +87,14 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
         every step through the layers.  Either way the layers hold their
         `.out`, `.out_grad` and `.grad` of the last step at the end.
 
+    `on_nonfinite="stop"` (the default) ends the run at the first step whose
+    loss is not finite (inf or nan): history.loss ends with that step and
+    history.diverged_at / history.divergence say which.  The parameters are
+    then nan as a rule (a non-finite loss has non-finite gradients); on the
+    whole-step path the rest of that C call (fewer than 250 steps) ran too,
+    and its counts (BatchNorm's num_batches_tracked, tracked statistics'
+    counts) are taken back.  "continue" trains every step regardless.
+
     Ctrl-C stops after the current step and returns what was trained
     (history.interrupted); a second Ctrl-C interrupts at once.  The model is
     left in training mode.  docs/ARCHITECTURE.md describes how the loop
@@ -85,6 +105,9 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     batch_size = checked_int(batch_size, "batch_size", 0)
     lr_decay_step = checked_int(lr_decay_step, "lr_decay_step", 0)
     lr, decayed_lr = positive_rate(lr, "lr"), positive_rate(decayed_lr, "decayed_lr")
+    if on_nonfinite not in ("stop", "continue"):
+        raise ValueError(f'on_nonfinite must be "stop" or "continue", got {on_nonfinite!r}')
+    stop_on_nonfinite = on_nonfinite == "stop"
     if batch_size == 0:
         raise ValueError("batch_size must be >= 1, got 0")
     if batch_size < 2 and any(isinstance(layer, BatchNorm1d) for layer in model.layers):
@@ -131,6 +154,14 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
                     in_c.run(rows, rates, losses[i:i + n],
                              None if ratios is None else ratios[i:i + n])
                     i += n
+                    if stop_on_nonfinite and not np.isfinite(losses[i - n:i]).all():
+                        # The chunk ran past the first bad step: keep up to it.
+                        bad = i - n + int(np.argmin(np.isfinite(losses[i - n:i])))
+                        history.diverged_at, done = bad, bad + 1
+                        in_c.uncount(i - done)
+                        look_at(model, X[batches[bad % _INDEX_CHUNK]],
+                                Y[batches[bad % _INDEX_CHUNK]])
+                        break
             ix = batches[i % _INDEX_CHUNK]
             logits = model(X[ix])
             loss, dlogits = cross_entropy(logits, Y[ix])
@@ -144,6 +175,9 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
             losses[i] = loss
             i += 1
             done = i
+            if stop_on_nonfinite and not math.isfinite(loss):
+                history.diverged_at = i - 1
+                break
             if not bar.disable and (done - shown >= _PROGRESS_EVERY or done == steps):
                 bar.set_postfix(loss=f"{losses[shown:done].mean():.4f}", lr=rate,
                                 refresh=False)

@@ -82,7 +82,8 @@ def health_check(model, history=None, *, vocab_size=None,
     """
     findings = []
     if history is not None:
-        findings += _loss_findings(model, history.loss, vocab_size, loss_tolerance)
+        findings += _loss_findings(model, history.loss, vocab_size, loss_tolerance,
+                                   getattr(history, "diverged_at", None))
     act = activation_stats(model, saturation_threshold)
     trained = history is not None and len(history.loss) >= trained_steps
     findings += _saturation_findings(model, act, saturation_threshold, max_saturated_pct,
@@ -111,7 +112,7 @@ def infer_vocab_size(model):
     raise ValueError("cannot tell the vocabulary size: pass vocab_size=")
 
 
-def _loss_findings(model, loss, vocab_size, tolerance):
+def _loss_findings(model, loss, vocab_size, tolerance, diverged_at=None):
     loss = np.asarray(loss, dtype=np.float64)
     if loss.size == 0:
         return []
@@ -127,10 +128,13 @@ def _loss_findings(model, loss, vocab_size, tolerance):
     bad = np.flatnonzero(~np.isfinite(loss))
     if bad.size:
         step = int(bad[0])
+        stopped = (" and training stopped there" if diverged_at == step and bad.size == 1
+                   else f" ({bad.size} non-finite steps in all)")
         out.append(Finding(
             "non_finite_loss",
-            f"the loss became {loss[step]} at step {step} "
-            f"({bad.size} non-finite steps in all): training diverged; lower the learning rate",
+            f"training diverged: the loss became {loss[step]} at step {step}{stopped}; "
+            "lower the learning rate (the statistics of a diverged model are not "
+            "meaningful)",
             float(step)))
     return out
 
@@ -221,12 +225,17 @@ def _outlier_findings(rows, factor):
 
 
 def _update_findings(ratios, shapes, band, stretch, min_stretch):
+    if ratios.ndim == 2 and ratios.shape[1] != len(shapes):
+        raise ValueError(f"update_ratios has {ratios.shape[1]} columns, "
+                         f"the model {len(shapes)} parameters")
+    # A nan ratio comes from nan data or gradients (a diverged run): the steps
+    # from the first one on say nothing about the learning rate.
+    nan_rows = np.flatnonzero(np.isnan(ratios).any(axis=1))
+    if nan_rows.size:
+        ratios = ratios[:nan_rows[0]]
     steps = ratios.shape[0]
     if steps == 0:
         return []
-    if ratios.shape[1] != len(shapes):
-        raise ValueError(f"update_ratios has {ratios.shape[1]} columns, "
-                         f"the model {len(shapes)} parameters")
     lo, hi = math.log10(band[0]), math.log10(band[1])
     need = max(min_stretch, math.ceil(stretch * steps))
     window = max(1, min(50, steps // 10))
@@ -235,7 +244,7 @@ def _update_findings(ratios, shapes, band, stretch, min_stretch):
         if len(shape) != 2:
             continue
         raw = ratios[:, k]
-        smooth = _trailing_mean(np.nan_to_num(raw, nan=-np.inf).clip(lo - 10, hi + 10), window)
+        smooth = _trailing_mean(raw.clip(lo - 10, hi + 10), window)
         for side, mask in (("above", smooth > hi), ("below", smooth < lo)):
             length, start = _longest_run(mask)
             if length < need:

@@ -29,7 +29,8 @@ def plot_activations(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WI
     """Histogram of each Tanh layer's output: 'activation distribution'."""
     fig, ax = _axes(ax, figsize)
     for r in activation_histograms(model, bins):
-        ax.plot(r["edges"][:-1], r["density"], label=f"layer {r['layer']} ({r['name']})")
+        ax.plot(r["edges"][:-1], r["density"],
+                label=f"layer {r['layer']} ({r['name']})" + _not_finite(r))
     _label(ax, "activation distribution", "tanh output", "density")
     return _save(fig, path)
 
@@ -38,7 +39,8 @@ def plot_gradients(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WIDE
     """Histogram of the gradient at each Tanh layer's output: 'gradient distribution'."""
     fig, ax = _axes(ax, figsize)
     for r in gradient_histograms(model, bins):
-        ax.plot(r["edges"][:-1], r["density"], label=f"layer {r['layer']} ({r['name']})")
+        ax.plot(r["edges"][:-1], r["density"],
+                label=f"layer {r['layer']} ({r['name']})" + _not_finite(r))
     _label(ax, "gradient distribution", "gradient of tanh output", "density")
     return _save(fig, path)
 
@@ -47,7 +49,7 @@ def plot_weight_gradients(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsi
     """Histogram of each 2-D parameter's gradient: 'weights gradient distribution'."""
     fig, ax = _axes(ax, figsize)
     for r in weight_grad_histograms(model, bins):
-        ax.plot(r["edges"][:-1], r["density"], label=f"{r['index']} {r['shape']}")
+        ax.plot(r["edges"][:-1], r["density"], label=f"{r['index']} {r['shape']}" + _not_finite(r))
     _label(ax, "weights gradient distribution", "gradient", "density")
     return _save(fig, path)
 
@@ -152,6 +154,12 @@ def plot_loss(source, path=None, *, window=1000, ax=None, figsize=LOSS_SIZE):
             ax.plot(val_steps, np.log10(val_loss), "o-", label="val")
     _label(ax, "loss", "step", "log10 loss")
     return _save(fig, path)
+
+
+def _not_finite(row):
+    """The legend's note on a histogram that left out inf/nan values."""
+    n = row.get("nonfinite", 0)
+    return f" ({n} not finite, left out)" if n else ""
 
 
 def loss_window(steps, window=1000):

@@ -153,6 +153,12 @@ def _summary(history, window):
     lines = [f"- steps: {loss.size}{interrupted}",
              f"- initial loss: {loss[0]:.4f}",
              f"- final training loss (mean of the last {w} steps): {loss[-w:].mean():.4f}"]
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if bad.size:
+        # A diverged run: the pictures draw the finite values; say what is not.
+        lines.append(f"- **diverged at step {bad[0]}: the loss is {loss[bad[0]]}** "
+                     f"({bad.size} of {loss.size} losses are not finite; the curves and "
+                     "histograms leave the non-finite values out)")
     val = getattr(history, "val", None)
     if val:
         step, value = val[-1]
@@ -190,6 +196,11 @@ def _weights(model):
 
 def _updates(model, ratios, window):
     ratios = np.asarray(ratios, dtype=np.float64)
+    nan_rows = np.flatnonzero(np.isnan(ratios).any(axis=1)) if ratios.ndim == 2 else []
+    note = ""
+    if len(nan_rows):
+        note = f" (steps from {nan_rows[0]} on are nan: the {nan_rows[0]} steps before)"
+        ratios = ratios[:nan_rows[0]]
     w = plots.loss_window(len(ratios), window)
     rows = []
     for k, p in enumerate(model.parameters()):
@@ -197,7 +208,7 @@ def _updates(model, ratios, window):
             last = float(np.mean(ratios[-w:, k]))
             rows.append((k, p.name, tuple(p.data.shape), f"{last:+.2f}", f"{10 ** last:.1e}"))
     return (f"log10(lr * grad std / data std) per step; about -3 (1e-3) is healthy. "
-            f"Mean of the last {w} steps:\n\n"
+            f"Mean of the last {w} steps{note}:\n\n"
             + _table(("param", "name", "shape", "log10 ratio", "ratio"), rows))
 
 

@@ -122,8 +122,21 @@ def histogram(a, bins=DEFAULT_BINS):
     """(density, bin edges) of all elements, as torch.histogram(a, bins, density=True).
 
     The bins span [min, max] of the data; the density integrates to one.
+    Non-finite values (a diverged run) are left out; with no finite value at
+    all the density is nan over [-1, 1], which draws nothing.
     """
-    return np.histogram(np.asarray(a).reshape(-1), bins=bins, density=True)
+    a = np.asarray(a).reshape(-1)
+    finite = np.isfinite(a)
+    if not finite.all():
+        a = a[finite]
+        if a.size == 0:
+            return np.full(bins, np.nan), np.linspace(-1.0, 1.0, bins + 1)
+    return np.histogram(a, bins=bins, density=True)
+
+
+def nonfinite_count(a):
+    """How many elements of `a` are inf or nan."""
+    return int(np.asarray(a).size - np.count_nonzero(np.isfinite(a)))
 
 
 def activation_histograms(model, bins=DEFAULT_BINS):
@@ -142,9 +155,11 @@ def weight_grad_histograms(model, bins=DEFAULT_BINS):
     rows = []
     for index, p in enumerate(model.parameters()):
         if p.data.ndim == 2:
-            density, edges = histogram(_param_grad(index, p), bins)
+            grad = _param_grad(index, p)
+            density, edges = histogram(grad, bins)
             rows.append({"index": index, "name": p.name, "shape": tuple(p.data.shape),
-                         "density": density, "edges": edges})
+                         "density": density, "edges": edges,
+                         "nonfinite": nonfinite_count(grad)})
     return rows
 
 
@@ -216,7 +231,8 @@ def has_gradients(model):
 
 def _hist_row(i, layer, values, bins):
     density, edges = histogram(values, bins)
-    return {"layer": i, "name": layer_name(layer), "density": density, "edges": edges}
+    return {"layer": i, "name": layer_name(layer), "density": density, "edges": edges,
+            "nonfinite": nonfinite_count(values)}
 
 
 def _output(i, layer):

@@ -57,3 +57,12 @@ class WholeSteps:
                 run.bn.num_batches_tracked += n
             if run.tanh is not None and run.tanh.stats is not None:
                 run.tanh.stats_count += n * self._batch_size * run.linear.fan_out
+
+    def uncount(self, n):
+        """Take back what `run` counted for its last n steps (steps a call ran
+        past a divergence: the history ends before them)."""
+        for run in self._runs:
+            if run.bn is not None:
+                run.bn.num_batches_tracked -= n
+            if run.tanh is not None and run.tanh.stats is not None:
+                run.tanh.stats_count -= n * self._batch_size * run.linear.fan_out
