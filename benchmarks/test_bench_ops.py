@@ -1,13 +1,14 @@
-"""Each op: the NumPy reference, makemore_fast and (if installed) PyTorch eager.
+"""Each op: the NumPy reference, makemore_fast, the lean NumPy version (the
+fused block) and (if installed) PyTorch eager.
 
-Before it is timed, makemore_fast's result is checked once against the
+Before it is timed, makemore_fast's (and lean NumPy's) result is checked once against the
 reference's, so a fast wrong kernel cannot pass as a benchmark."""
 import numpy as np
 import pytest
 
 from makemore_fast.bench import cases
 
-IMPLS = ["reference", "makemore_fast", "torch"]
+IMPLS = ["reference", "makemore_fast", "numpy", "torch"]
 RTOL = {"float32": 1e-3, "float64": 1e-9}
 
 
@@ -36,10 +37,10 @@ def assert_same_result(got, want, rtol):
 @pytest.mark.parametrize("impl", IMPLS)
 def test_op(benchmark, case, impl):
     fn = {"reference": case.reference, "makemore_fast": case.fast,
-          "torch": case.torch}[impl]
+          "torch": case.torch, "numpy": case.numpy}[impl]
     if fn is None:
-        pytest.skip("no PyTorch peer for this case (not installed, or not covered)")
-    if impl == "makemore_fast":
+        pytest.skip(f"no {impl} peer for this case (not installed, or not covered)")
+    if impl in ("makemore_fast", "numpy"):
         assert_same_result(fn(), case.reference(), RTOL[case.dtype])
     benchmark.group = f"{case.op} {case.shape} {case.dtype}"
     benchmark(fn)

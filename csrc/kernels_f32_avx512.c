@@ -6,6 +6,7 @@
 #define MMF_F32
 #define MMF_TABLE mmf_f32_avx512
 #define MMF_TARGET "arch=x86-64-v4"
+#define MMF_VECTOR_BYTES 64       /* gemm_small.inc: 16-lane zmm micro-kernels */
 #include "kernels.inc"
 #else
 typedef int mmf_no_f32_avx512;         /* ISO C: a translation unit is not empty */

@@ -25,6 +25,8 @@ def measure(case, repeats=7, target=0.02):
     impls = {"reference": case.reference, "makemore_fast": case.fast}
     if case.torch is not None:
         impls["torch"] = case.torch
+    if case.numpy is not None:
+        impls["numpy"] = case.numpy
     for fn in impls.values():            # warm up (and compile nothing: eager)
         fn()
     number = {name: max(1, int(target / max(_per_call(fn, 1), 1e-7)))
