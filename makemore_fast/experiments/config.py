@@ -45,6 +45,7 @@ class Config:
     batchnorm: bool = True
     output_batchnorm: bool = None      # None: as batchnorm
     bn_momentum: float = 0.1
+    unbiased: bool = False             # BatchNorm's variance: the lecture notebook's 1/(B-1)
     gain: float = 5 / 3
     output_scale: float = 0.1
     w1_scale: float = None
@@ -67,7 +68,7 @@ class Config:
         for key, low in (("n_layers", 0), ("n_hidden", 1), ("n_embd", 1), ("block_size", 1),
                          ("steps", 0), ("batch_size", 1), ("lr_decay_step", 0), ("seed", 0)):
             set_(key, _integer(getattr(self, key), key, low))
-        for key in ("batchnorm",):
+        for key in ("batchnorm", "unbiased"):
             set_(key, _boolean(getattr(self, key), key))
         if self.output_batchnorm is not None:
             set_("output_batchnorm", _boolean(self.output_batchnorm, "output_batchnorm"))

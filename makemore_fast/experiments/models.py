@@ -32,7 +32,7 @@ def build_model(config, vocab_size=27):
         layers.append(linear)
         if config.batchnorm:
             layers.append(BatchNorm1d(config.n_hidden, momentum=config.bn_momentum,
-                                      dtype=dtype))
+                                      unbiased=config.unbiased, dtype=dtype))
         layers.append(Tanh())
         fan_in = config.n_hidden
     layers += _output(config, fan_in, vocab_size, rng, dtype)
@@ -59,7 +59,8 @@ def _output(config, fan_in, vocab_size, rng, dtype):
         if config.w2_scale is None:
             linear.weight *= config.output_scale
         return [linear]
-    norm = BatchNorm1d(vocab_size, momentum=config.bn_momentum, dtype=dtype)
+    norm = BatchNorm1d(vocab_size, momentum=config.bn_momentum, unbiased=config.unbiased,
+                       dtype=dtype)
     norm.gamma *= config.output_scale
     return [linear, norm]
 

@@ -18,6 +18,13 @@ def test_default_config_is_lecture_mlp():
     assert same_parameters(build_model(Config(seed=7)), mf.lecture_mlp(seed=7))
 
 
+def test_unbiased_config_is_lecture_mlp_unbiased():
+    model = build_model(Config(seed=7, unbiased=True))
+    assert model.config == mf.lecture_mlp(seed=7, unbiased=True).config
+    assert all(layer.unbiased for layer in model.layers if isinstance(layer, mf.BatchNorm1d))
+    assert Config.from_json(Config(unbiased=True).to_json()).unbiased is True
+
+
 def test_batch_norm_run_is_single_layer_bn_mlp():
     bn = preset("lecture-init")[-1].replace(seed=3)
     model, ref = build_model(bn), mf.single_layer_bn_mlp(seed=3)
