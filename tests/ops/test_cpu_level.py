@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,16 @@ ROOT = str(Path(mf.__file__).resolve().parents[1])
 
 
 def level_in_a_fresh_process(value):
-    """(cpu_level(), stderr) of a new interpreter importing ops with MMF_CPU=value."""
+    """(cpu_level(), stderr) of a new interpreter importing ops with MMF_CPU=value
+    (run outside the source tree, whose makemore_fast has no extension)."""
     env = dict(os.environ, PYTHONPATH=ROOT)
     env.pop("MMF_CPU", None)
     if value is not None:
         env["MMF_CPU"] = value
     done = subprocess.run([sys.executable, "-c",
                            "import makemore_fast.ops as o; print(o.cpu_level())"],
-                          env=env, capture_output=True, text=True, check=True)
+                          env=env, capture_output=True, text=True, check=True,
+                          cwd=tempfile.gettempdir())
     return done.stdout.strip(), done.stderr
 
 
