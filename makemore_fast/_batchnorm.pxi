@@ -57,7 +57,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training=Tru
     """
     cdef bint train = bool(training), unb = bool(unbiased)
     cdef double mom, epsilon
-    mom, epsilon = _momentum_eps(momentum, eps)
+    _momentum_eps(momentum, eps, &mom, &epsilon)
     cdef cnp.ndarray xa = _float_array(x, "x", 2)
     cdef int B = _dim(xa.shape[0], "the batch (x's first dimension)")
     cdef int N = _dim(xa.shape[1], "x's second dimension")
@@ -130,7 +130,7 @@ def linear_bn_tanh_forward(x, weight, gamma, beta, running_mean, running_var, *,
     cdef cnp.ndarray st = _stats_array(stats, saturation)
     cdef bint train = bool(training), unb = bool(unbiased)
     cdef double mom, epsilon
-    mom, epsilon = _momentum_eps(momentum, eps)
+    _momentum_eps(momentum, eps, &mom, &epsilon)
     cdef cnp.ndarray xa, w, b
     xa, w, b = _linear_operands(x, weight, bias)
     cdef int B = <int>xa.shape[0], K = <int>xa.shape[1], N = <int>w.shape[1]

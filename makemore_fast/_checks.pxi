@@ -113,14 +113,15 @@ cdef inline bint _act_tanh(object activation) except -1:
     raise ValueError(f"activation must be 'tanh' or None, got {activation!r}")
 
 
-cdef tuple _momentum_eps(object momentum, object eps):
-    """BatchNorm's momentum in [0, 1] and eps finite >= 0, as doubles."""
-    cdef double mom = _real(momentum, "momentum"), epsilon = _real(eps, "eps")
-    if not 0.0 <= mom <= 1.0:
+cdef int _momentum_eps(object momentum, object eps, double *mom,
+                       double *epsilon) except -1:
+    """BatchNorm's momentum in [0, 1] and eps finite >= 0, into *mom and *epsilon."""
+    mom[0], epsilon[0] = _real(momentum, "momentum"), _real(eps, "eps")
+    if not 0.0 <= mom[0] <= 1.0:
         raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-    if not 0.0 <= epsilon < float("inf"):
+    if not 0.0 <= epsilon[0] < float("inf"):
         raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
-    return mom, epsilon
+    return 0
 
 
 cdef void _check_training_batch(Py_ssize_t B, object x) except *:
