@@ -39,6 +39,10 @@ if MSVC:
 else:
     compile_args = ["-O3", "-std=c11" if PORTABLE else "-std=gnu11", "-fno-math-errno",
                     "-fno-trapping-math", "-ffp-contract=fast",
+                    # Python's CFLAGS carry -fwrapv (for CPython's own code), which
+                    # keeps the kernels' int index arithmetic from being widened
+                    # (5% on a training step, docs/PERFORMANCE.md); ISO C here.
+                    "-fno-wrapv",
                     *([] if PORTABLE else ["-fopenmp-simd"]),
                     "-pthread", "-Wall", "-Wno-unused-function"]
     link_args = ["-pthread"]
