@@ -44,6 +44,7 @@ typedef struct {
     void *table, *dtable, *emb;  /* (V, E), (V, E), (B, T*E) */
     void *dlogits;               /* (B, classes) */
     int64_t *idx, *targets;      /* (B, T), (B): this step's examples */
+    double *row_loss;            /* (B): the rows' cross-entropy terms */
 } mmf_net;
 
 /* The table's train_steps(net, X, Y, rows, steps, lr, loss, ratios) makes

@@ -46,6 +46,7 @@ cdef extern from "train_steps.h" nogil:
         void *dlogits
         int64_t *idx
         int64_t *targets
+        double *row_loss
 
 
 cdef extern from "kernels.h" nogil:

@@ -62,6 +62,7 @@ cdef class TrainSteps:
         self.net.emb = self._work((B, T * E))
         self.net.idx = <int64_t *>self._work((B, T), np.int64)
         self.net.targets = <int64_t *>self._work((B,), np.int64)
+        self.net.row_loss = <double *>self._work((B,), np.float64)
         self.net.blocks = <mmf_block *>PyMem_Malloc(len(blocks) * sizeof(mmf_block))
         if self.net.blocks == NULL:
             raise MemoryError()
