@@ -104,7 +104,7 @@ typedef struct {
     /* `steps` whole SGD steps of a network (train_steps.h) */
     void (*train_steps)(const mmf_net *net, const int64_t *X, const int64_t *Y,
                         const int64_t *rows, int steps, const double *lr, double *loss,
-                        double *ratios);
+                        double *ratios, int helper);
 } mmf_kernels;
 
 /* The tables of the level in use (mmf_set_cpu_level), for float32 and float64. */

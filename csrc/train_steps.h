@@ -47,13 +47,21 @@ typedef struct {
     double *row_loss;            /* (B): the rows' cross-entropy terms */
 } mmf_net;
 
-/* The table's train_steps(net, X, Y, rows, steps, lr, loss, ratios) makes
+/* The table's train_steps(net, X, Y, rows, steps, lr, loss, ratios, helper) makes
  * `steps` steps; step s trains on examples rows[s*B .. (s+1)*B) of X (n, T)
  * and Y (n), with learning rate lr[s], and writes its loss to loss[s].
  * ratios: NULL, or (steps, parameters) receiving each parameter's
  * update:data ratio log10(|lr| std(grad) / std(data after the update))
  * (unbiased stds) in the order table, then per block W, bias, gamma, beta;
  * every parameter then needs at least 2 elements.
+ * helper: whether steps split over a helper thread (train_steps.inc):
+ * MMF_HELPER_AUTO chooses round by round, MMF_HELPER_ALWAYS splits every
+ * step, MMF_HELPER_NEVER none; either way only with at least 2 kernel
+ * threads and float32 products that take the unpacked kernel, and with the
+ * same results.
  * Every index must be valid (the caller checks X and Y once). */
+#define MMF_HELPER_NEVER 0
+#define MMF_HELPER_ALWAYS 1
+#define MMF_HELPER_AUTO 2
 
 #endif

@@ -37,6 +37,11 @@ cdef extern from "train_steps.h" nogil:
         double *stats
         double saturation
 
+    enum:
+        MMF_HELPER_NEVER
+        MMF_HELPER_ALWAYS
+        MMF_HELPER_AUTO
+
     ctypedef struct mmf_net:
         int B, T, E, V, n_blocks
         mmf_block *blocks
@@ -90,7 +95,7 @@ cdef extern from "kernels.h" nogil:
                            double *ratio) noexcept nogil
         void (*train_steps)(const mmf_net *net, const int64_t *X, const int64_t *Y,
                             const int64_t *rows, int steps, const double *lr,
-                            double *loss, double *ratios) noexcept nogil
+                            double *loss, double *ratios, int helper) noexcept nogil
 
     const mmf_kernels *mmf_kernels_f32()
     const mmf_kernels *mmf_kernels_f64()

@@ -19,13 +19,17 @@ cdef class TrainSteps:
     updated in place, so they must be C-contiguous, writable, native arrays
     of one float dtype, none sharing memory with another.
 
-    `run(rows, lr, loss, ratios=None)` makes len(lr) steps: step s trains on
-    the examples rows[s] (batch_size,) with learning rate lr[s], and writes
-    its mean cross-entropy to loss[s] and, with `ratios` (steps,
-    n_parameters) float64, the update:data ratios of ops.sgd_update
-    (parameters in Sequential.parameters() order).  The parameters come out
-    bit-identical to the same steps through the ops one by one.  Calls of
-    `run` from several threads take turns (the workspaces are shared).
+    `run(rows, lr, loss, ratios=None, helper=None)` makes len(lr) steps:
+    step s trains on the examples rows[s] (batch_size,) with learning rate
+    lr[s], and writes its mean cross-entropy to loss[s] and, with `ratios`
+    (steps, n_parameters) float64, the update:data ratios of ops.sgd_update
+    (parameters in Sequential.parameters() order).  `helper`: whether the
+    steps split over a second thread (float32 nets whose products take the
+    unpacked kernel, with 2 kernel threads or more): None chooses round by
+    round by timing, True splits every step, False none.  The parameters
+    come out bit-identical to the same steps through the ops one by one,
+    whatever `helper`.  Calls of `run` from several threads take turns (the
+    workspaces are shared).
     """
     cdef mmf_net net
     cdef const mmf_kernels *kernels
@@ -142,8 +146,12 @@ cdef class TrainSteps:
         self.keep.append(a)
         return cnp.PyArray_DATA(a) if a.size else <void *>self   # never NULL
 
-    def run(self, rows, lr, loss, ratios=None):
+    def run(self, rows, lr, loss, ratios=None, helper=None):
         cdef cnp.ndarray r = _index_array(rows, "rows", 2)
+        if helper is not None and not isinstance(helper, bool):
+            raise TypeError(f"helper must be None, True or False, got {helper!r}")
+        cdef int mode = (MMF_HELPER_AUTO if helper is None else
+                         MMF_HELPER_ALWAYS if helper else MMF_HELPER_NEVER)
         cdef cnp.ndarray rates = np.asarray(lr, dtype=np.float64)
         if not isinstance(loss, np.ndarray) or loss.dtype != np.float64 or loss.ndim != 1 \
                 or not (<cnp.ndarray>loss).flags.c_contiguous or not loss.flags.writeable:
@@ -182,7 +190,7 @@ cdef class TrainSteps:
         cdef const mmf_kernels *k = self.kernels
         with self.lock:
             with nogil:
-                k.train_steps(&self.net, px, py, pr, steps, pl, po, pq)
+                k.train_steps(&self.net, px, py, pr, steps, pl, po, pq, mode)
 
 
 cdef Py_ssize_t checked_batch(object batch_size) except -1:

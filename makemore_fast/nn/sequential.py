@@ -86,7 +86,7 @@ class Sequential:
     def whole_steps(self, X, Y, batch_size):
         """Training steps of this model in one C call each, or None.
 
-        A `WholeSteps` whose `run(rows, rates, losses, ratios=None)` makes
+        A `WholeSteps` whose `run(rows, rates, losses, ratios=None, helper=None)` makes
         len(rows) SGD steps on the examples X[rows[s]], Y[rows[s]] with rates
         rates[s], bit-identical to the same steps through the layers (see
         `ops.TrainSteps`); None when the model is not a fused Embedding ->

@@ -12,7 +12,7 @@ from .layers import Embedding
 
 
 class WholeSteps:
-    """`run(rows, rates, losses, ratios)`: len(rows) steps of the model, in C."""
+    """`run(rows, rates, losses, ratios, helper)`: len(rows) steps of the model, in C."""
 
     def __init__(self, steps, runs, batch_size):
         self._steps, self._runs, self._batch_size = steps, runs, batch_size
@@ -48,9 +48,10 @@ class WholeSteps:
             return None
         return cls(steps, runs, batch_size)
 
-    def run(self, rows, rates, losses, ratios=None):
-        """len(rows) steps (see ops.TrainSteps.run); then the layers' counters."""
-        self._steps.run(rows, rates, losses, ratios)
+    def run(self, rows, rates, losses, ratios=None, helper=None):
+        """len(rows) steps (see ops.TrainSteps.run: `helper` None, True or
+        False); then the layers' counters."""
+        self._steps.run(rows, rates, losses, ratios, helper)
         n = len(rows)
         for run in self._runs:
             if run.bn is not None:

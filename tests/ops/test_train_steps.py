@@ -213,10 +213,54 @@ def test_runs_from_two_threads_take_turns():
     assert any(np.array_equal(table, done) for done in orders)
 
 
+@pytest.mark.parametrize("n_hidden, n_layers, batch", [
+    (100, 5, 32),   # the lecture's net: parts of 64 and 36 columns, 16 and 11 logits
+    (5, 2, 2),      # narrower than a vector: the helper's parts are empty
+    (17, 3, 7),     # one column past a vector, odd batch
+    (37, 2, 33),    # odd everything
+    (130, 2, 12),
+])
+def test_split_steps_equal_one_thread(splits, n_hidden, n_layers, batch):
+    """helper=True cuts every phase of every step into two parts, one on a
+    helper thread; helper=False runs each phase whole: the same bits."""
+    from threadpoolctl import threadpool_limits
+
+    X, Y = splits.train
+    rows = np.random.default_rng(3).integers(0, len(X), size=(60, batch))
+    rates = np.full(60, 0.1)
+    runs = []
+    for helper in (False, True):
+        model = mf.lecture_mlp(n_hidden=n_hidden, n_layers=n_layers, seed=5).track_stats()
+        steps, losses = model.whole_steps(X, Y, batch), np.empty(60)
+        ratios = np.empty((60, len(model.parameters())))
+        with threadpool_limits(limits={"makemore_fast": 2}):
+            steps.run(rows, rates, losses, ratios, helper=helper)
+        runs.append((model, losses, ratios))
+    (a, la, ra), (b, lb, rb) = runs
+    np.testing.assert_array_equal(la, lb)
+    np.testing.assert_array_equal(ra, rb)
+    assert np.isfinite(la).all()
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=p.name)
+    for x, y in zip(a.layers, b.layers):
+        if isinstance(x, mf.Tanh):
+            np.testing.assert_array_equal(x.stats, y.stats)
+        if isinstance(x, mf.BatchNorm1d):
+            np.testing.assert_array_equal(x.running_mean, y.running_mean)
+            np.testing.assert_array_equal(x.running_var, y.running_var)
+
+
+def test_helper_must_be_none_or_a_bool(splits):
+    X, Y = splits.train
+    steps = mf.lecture_mlp(n_hidden=8, n_layers=2, seed=0).whole_steps(X, Y, 4)
+    with pytest.raises(TypeError, match="helper must be None, True or False"):
+        steps.run(np.zeros((1, 4), np.int64), np.full(1, 0.1), np.empty(1), helper=1)
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_helper_thread_changes_no_bit(splits, name):
-    """With two kernel threads a step's dW products and statistics run on a
-    helper thread beside the rest of the backward; with one, in order."""
+    """With two kernel threads train may split steps over a helper thread
+    (chosen round by round); with one, never."""
     from threadpoolctl import threadpool_limits
 
     X, Y = splits.train
