@@ -28,9 +28,7 @@ GUIDELINE = -3.0     # update:data ratios should be about 1e-3
 def plot_activations(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WIDE):
     """Histogram of each Tanh layer's output: 'activation distribution'."""
     fig, ax = _axes(ax, figsize)
-    for r in activation_histograms(model, bins):
-        ax.plot(r["edges"][:-1], r["density"],
-                label=f"layer {r['layer']} ({r['name']})" + _not_finite(r))
+    _curves(ax, activation_histograms(model, bins), _layer_label)
     _label(ax, "activation distribution", "tanh output", "density")
     return _save(fig, path)
 
@@ -38,9 +36,7 @@ def plot_activations(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WI
 def plot_gradients(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WIDE):
     """Histogram of the gradient at each Tanh layer's output: 'gradient distribution'."""
     fig, ax = _axes(ax, figsize)
-    for r in gradient_histograms(model, bins):
-        ax.plot(r["edges"][:-1], r["density"],
-                label=f"layer {r['layer']} ({r['name']})" + _not_finite(r))
+    _curves(ax, gradient_histograms(model, bins), _layer_label)
     _label(ax, "gradient distribution", "gradient of tanh output", "density")
     return _save(fig, path)
 
@@ -48,8 +44,8 @@ def plot_gradients(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WIDE
 def plot_weight_gradients(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize=WIDE):
     """Histogram of each 2-D parameter's gradient: 'weights gradient distribution'."""
     fig, ax = _axes(ax, figsize)
-    for r in weight_grad_histograms(model, bins):
-        ax.plot(r["edges"][:-1], r["density"], label=f"{r['index']} {r['shape']}" + _not_finite(r))
+    _curves(ax, weight_grad_histograms(model, bins),
+            lambda r: f"{r['index']} {r['shape']}" + _not_finite(r))
     _label(ax, "weights gradient distribution", "gradient", "density")
     return _save(fig, path)
 
@@ -58,9 +54,8 @@ def plot_preactivations(model, path=None, *, bins=DEFAULT_BINS, ax=None, figsize
     """Histogram of what enters each Tanh (the lecture's hpreact): 'pre-activation
     distribution', each legend saying how much lies beyond +-3."""
     fig, ax = _axes(ax, figsize)
-    for r in preactivation_histograms(model, bins):
-        ax.plot(r["edges"][:-1], r["density"],
-                label=f"layer {r['layer']} ({r['name']}): {r['beyond_3_pct']:.2f}% beyond ±3")
+    _curves(ax, preactivation_histograms(model, bins),
+            lambda r: f"layer {r['layer']} ({r['name']}): {r['beyond_3_pct']:.2f}% beyond ±3")
     for x in (-PREACT_LIMIT, PREACT_LIMIT):
         ax.axvline(x, color="k", linewidth=0.8, linestyle=":")
     _label(ax, "pre-activation distribution", "tanh input", "density")
@@ -154,6 +149,16 @@ def plot_loss(source, path=None, *, window=1000, ax=None, figsize=LOSS_SIZE):
             ax.plot(val_steps, np.log10(val_loss), "o-", label="val")
     _label(ax, "loss", "step", "log10 loss")
     return _save(fig, path)
+
+
+def _curves(ax, rows, label):
+    """One density curve per histogram row, at its bins' left edges."""
+    for r in rows:
+        ax.plot(r["edges"][:-1], r["density"], label=label(r))
+
+
+def _layer_label(row):
+    return f"layer {row['layer']} ({row['name']})" + _not_finite(row)
 
 
 def _not_finite(row):
