@@ -55,6 +55,15 @@ const mmf_kernels *mmf_kernels_f64(void)
     return TABLES_F64[mmf_cpu_level()];
 }
 
+int mmf_unpacked_products(void)
+{
+#if defined(MMF_GEMM_SMALL)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 int64_t mmf_find_bad_index(const int64_t *idx, int64_t n, int64_t limit)
 {
     for (int64_t i = 0; i < n; i++)

@@ -118,6 +118,10 @@ int mmf_cpu_best_level(void);
 int mmf_cpu_level(void);
 int mmf_set_cpu_level(int level);
 
+/* 1 if small float32 products take the unpacked kernel, 0 if every product
+ * goes to BLAS (the portable build). */
+int mmf_unpacked_products(void);
+
 /* Position of the first idx[i] outside [0, limit), or -1 if all are inside. */
 int64_t mmf_find_bad_index(const int64_t *idx, int64_t n, int64_t limit);
 

@@ -30,6 +30,13 @@
 #define MMF_X86_LEVELS 1
 #endif
 
+/* The unpacked float32 product kernel (gemm_small.inc) is written with
+ * GCC/Clang vector types: the portable build has none, and every product
+ * goes to BLAS. */
+#if !defined(MMF_PORTABLE)
+#define MMF_GEMM_SMALL 1
+#endif
+
 /* OpenMP SIMD pragmas (honoured with -fopenmp-simd, no OpenMP runtime):
  * they let the compiler vectorise loops it would otherwise leave scalar
  * (a float sum, say, where vectorising reorders the additions). */

@@ -102,4 +102,5 @@ cdef extern from "kernels.h" nogil:
     int mmf_cpu_best_level()
     int mmf_cpu_level()
     int mmf_set_cpu_level(int level)
+    int mmf_unpacked_products()
     int64_t mmf_find_bad_index(const int64_t *idx, int64_t n, int64_t limit)

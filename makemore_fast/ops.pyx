@@ -54,6 +54,13 @@ def cpu_level():
     return CPU_LEVELS[mmf_cpu_level()]
 
 
+def unpacked_products():
+    """Whether small float32 products run the kernels' own unpacked product
+    (every product of the lecture's net at batch 32), or every product goes
+    to BLAS (False: the portable build, MMF_PORTABLE=1 or MSVC)."""
+    return bool(mmf_unpacked_products())
+
+
 def _choose_cpu_level(requested):
     """Use the level MMF_CPU names, or the best the CPU has (with a warning if
     it names one the CPU lacks, or none at all)."""

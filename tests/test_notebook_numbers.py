@@ -28,6 +28,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import makemore_fast as mf  # noqa: E402
+from makemore_fast import ops  # noqa: E402
 from makemore_fast.diagnostics import (activation_stats, gradient_stats,  # noqa: E402
                                        weight_grad_stats)
 from makemore_fast.notebook import notebook_generator, notebook_model, notebook_train  # noqa: E402
@@ -94,6 +95,9 @@ def test_gradient_lines(trained):
         assert row["std"] == pytest.approx(float(std), rel=STD_RTOL)
 
 
+@pytest.mark.skipif(not ops.unpacked_products(),
+                    reason="every printed digit needs the unpacked product's sums "
+                           "(the portable build's BLAS sums differ in the 7th digit)")
 def test_gradient_lines_layer_by_layer_to_every_digit():
     rows = gradient_stats(run(fuse=False)[0])
     assert [f"{r['std']:e}" for r in rows] == [std for _, std in GRADIENTS]
