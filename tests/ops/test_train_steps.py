@@ -214,9 +214,9 @@ def test_runs_from_two_threads_take_turns():
 
 
 @pytest.mark.parametrize("n_hidden, n_layers, batch", [
-    (100, 5, 32),   # the lecture's net: parts of 56 + 44 columns (64 + 36 with
-                    # AVX-512), 16 + 11 logits
-    (5, 2, 2),      # narrower than a vector: the helper's parts are empty
+    (100, 5, 32),   # the lecture's net: parts of 56 + 44 columns with AVX2 (64 +
+                    # 36 with AVX-512, 52 + 48 with 4 lanes), 16 + 11 logits
+    (5, 2, 2),      # narrower than 8 lanes: with AVX2 the helper's parts are empty
     (17, 3, 7),     # one column past a vector, odd batch
     (37, 2, 33),    # odd everything
     (130, 2, 12),
