@@ -164,11 +164,14 @@ def test_sgd_update_ratios(dtype, lr):
     np.testing.assert_allclose(ratios, expected, atol=1e-4 if dtype == np.float32 else 1e-9)
 
 
-# float32 products up to 2^23 multiply-adds go through csrc/gemm_small.c: rows
-# in blocks of 6 (remainders 1-5), columns in blocks of 16, then 8, then a
-# zero-padded tail of 1-7; dx's product transposes W in 8 x 8 blocks.  Every
-# combination of those edges, in all three products (forward, dW, dx).
-@pytest.mark.parametrize("B", [1, 2, 5, 6, 7, 13])
+# float32 products up to 2^23 multiply-adds go through csrc/gemm_small.inc:
+# rows in blocks of 8, 4 or 6 (AVX-512, AVX2, 4 lanes) and their remainders,
+# columns in vectors of 16, 8 or 4 with a zero-padded last one; dx's product
+# either transposes W or runs as dx^T = W dout^T, transposing dout and the
+# result (sgemm_transposes_c: the second for batch 13 and up here), both in
+# 8 x 8 blocks and their edges.  Every combination of those edges, in all
+# three products (forward, dW, dx).
+@pytest.mark.parametrize("B", [1, 2, 5, 6, 7, 13, 32, 33])
 @pytest.mark.parametrize("K", [1, 7, 8, 9, 17, 40])
 @pytest.mark.parametrize("N", [1, 3, 8, 9, 15, 16, 17, 24, 31, 41])
 def test_small_products_every_edge(B, K, N):
