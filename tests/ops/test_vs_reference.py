@@ -166,7 +166,8 @@ def test_sgd_update_ratios(dtype, lr):
 
 # float32 products up to 2^23 multiply-adds go through csrc/gemm_small.inc:
 # rows in blocks of 8, 4 or 6 (AVX-512, AVX2, 4 lanes) and their remainders,
-# columns in vectors of 16, 8 or 4 with a zero-padded last one; dx's product
+# columns in vectors of 16, 8 or 4, a partial last one read with masked
+# loads (AVX-512, AVX2) or from a zero-padded copy (4 lanes); dx's product
 # either transposes W or runs as dx^T = W dout^T, transposing dout and the
 # result (sgemm_transposes_c: the second for batch 13 and up here), both in
 # 8 x 8 blocks and their edges.  Every combination of those edges, in all
