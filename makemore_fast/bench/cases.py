@@ -103,6 +103,18 @@ def linear_case(B, K, N, dtype=np.float32, activation="tanh"):
                 run(ops), flops=3 * 2.0 * B * K * N)
 
 
+def linear_backward_case(B, K, N, dtype=np.float32):
+    """A plain Linear's backward: its two products dx = dout @ W^T and dW =
+    x^T @ dout (the shapes of the training step's dx and dW)."""
+    rng = np.random.default_rng(4)
+    x, w, _, _, dout = block_inputs(rng, B, K, N, dtype)
+    caches = {impl: impl.linear_forward(x, w, None, None)[1] for impl in (ref, ops)}
+    return Case("linear backward (dx, dW)", f"{B}x{K}x{N}", np.dtype(dtype).name,
+                lambda: ref.linear_backward(dout, caches[ref]),
+                lambda: ops.linear_backward(dout, caches[ops]),
+                numpy=lambda: (dout @ w.T, x.T @ dout, None), flops=2 * 2.0 * B * K * N)
+
+
 def embedding_case(B, T, E, V, backward, dtype=np.float32):
     rng = np.random.default_rng(2)
     table = rng.standard_normal((V, E)).astype(dtype)
@@ -156,6 +168,8 @@ def cases(large=False):
     out = [block_case(32, 30, 100), block_case(32, 100, 100), block_case(32, 100, 27,
                                                                          activation=None),
            block_case(257, 129, 63), linear_case(32, 30, 200), linear_case(32, 100, 100),
+           linear_backward_case(32, 30, 100), linear_backward_case(32, 100, 100),
+           linear_backward_case(32, 100, 27),
            embedding_case(32, 3, 10, 27, backward=False),
            embedding_case(32, 3, 10, 27, backward=True),
            cross_entropy_case(32, 27), cross_entropy_case(4096, 27)]
