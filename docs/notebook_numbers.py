@@ -1,4 +1,4 @@
-"""Print the table of docs/DIAGNOSTICS.md, "The notebook's numbers" (needs torch).
+"""Print the table of docs/NOTEBOOK.md (needs torch).
 
     python docs/notebook_numbers.py
 

@@ -7,8 +7,7 @@ its diagnostics (cells 13-17 and 19).  This module rebuilds that net as a
 makemore_fast Sequential holding the notebook's initial weights, and runs the
 notebook's loop on the notebook's minibatches, all drawn from the notebook's
 torch.Generator in the notebook's order, so that a learner can put
-makemore_fast's numbers beside the printed ones (docs/DIAGNOSTICS.md, "The
-notebook's numbers").
+makemore_fast's numbers beside the printed ones (docs/NOTEBOOK.md).
 
 Needs torch (for the Generator only); nothing in the package imports this
 module.  The notebook's BatchNorm normalises with the unbiased batch variance

@@ -6,7 +6,7 @@ prints the diagnostics below (cells 13-17 and 19; copied from the notebook's
 outputs).  makemore_fast, float32, through a fused Sequential with
 BatchNorm1d(unbiased=True), from the same draws, must print the same.
 
-What is compared, and how (docs/DIAGNOSTICS.md, "The notebook's numbers"):
+What is compared, and how (docs/NOTEBOOK.md):
 - exactly, at the printed precision: the parameter count, the initial loss,
   the five activation lines (mean, std, saturation), the weight-gradient
   means;
