@@ -23,7 +23,7 @@ cdef cnp.ndarray _running(object a, str name, cnp.ndarray like, Py_ssize_t n,
                           bint written):
     """A running statistic: checked, C-contiguous; writable if it is `written`."""
     cdef cnp.ndarray r = _vector(a, name, like, n)
-    if written and not (<cnp.ndarray>a).flags.writeable:
+    if written and not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
         raise ValueError(f"{name} is read-only, but training updates it in place")
     return r
 

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 cimport numpy as cnp
+from libc.math cimport isfinite
 from libc.stdint cimport int64_t
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 

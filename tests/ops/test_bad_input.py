@@ -123,11 +123,43 @@ def test_unknown_activation():
 
 
 @pytest.mark.parametrize("momentum,eps", [(-0.1, 1e-5), (1.5, 1e-5), (0.1, -1.0),
-                                          (0.1, float("nan")), (float("nan"), 1e-5)])
+                                          (0.1, float("nan")), (float("nan"), 1e-5),
+                                          (0.1, float("inf"))])
 def test_bad_momentum_or_eps(momentum, eps):
     x, w, g, b, rm, rv, _ = block()
     with pytest.raises(ValueError, match="momentum" if eps == 1e-5 else "eps"):
         call_block(x, w, g, b, rm, rv, momentum=momentum, eps=eps)
+
+
+class Real(float):
+    """A float subclass: a real number that is not exactly a Python float."""
+
+
+@pytest.mark.parametrize("momentum,eps", [(1, 0), (np.float64(1.0), np.float64(0.0)),
+                                          (Real(1.0), Real(0.0))])
+def test_real_scalars_of_every_kind(momentum, eps):
+    """Python ints, NumPy floats and float subclasses mean their values."""
+    x, w, g, b, rm, rv, _ = block()
+    rm1, rv1, rm2, rv2 = rm.copy(), rv.copy(), rm.copy(), rv.copy()
+    out1, _ = call_block(x, w, g, b, rm1, rv1, momentum=momentum, eps=eps)
+    out2, _ = call_block(x, w, g, b, rm2, rv2, momentum=1.0, eps=0.0)
+    np.testing.assert_array_equal(out1, out2)
+    np.testing.assert_array_equal(rm1, rm2)
+    data1, data2 = np.ones(3, F32), np.ones(3, F32)
+    ops.sgd_update([data1], [np.ones(3, F32)], momentum)
+    ops.sgd_update([data2], [np.ones(3, F32)], 1.0)
+    np.testing.assert_array_equal(data1, data2)
+
+
+@pytest.mark.parametrize("bad", [True, np.bool_(False), "0.1", None, 1j])
+def test_scalars_that_are_not_real_numbers(bad):
+    x, w, g, b, rm, rv, _ = block()
+    with pytest.raises(TypeError, match="momentum"):
+        call_block(x, w, g, b, rm, rv, momentum=bad)
+    with pytest.raises(TypeError, match="eps"):
+        call_block(x, w, g, b, rm, rv, eps=bad)
+    with pytest.raises(TypeError, match="lr"):
+        ops.sgd_update([np.ones(3, F32)], [np.ones(3, F32)], bad)
 
 
 def test_read_only_running_statistics_in_training():
@@ -265,8 +297,13 @@ def test_sgd_update_checks_every_pair_before_updating():
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match=r"data\[0\]"):
         ops.sgd_update([frozen], [np.ones(3, F32)], 0.1)
-    with pytest.raises(ValueError, match="lr"):
-        ops.sgd_update(data, [np.ones(3, F32), np.ones((2, 2), F32)], float("nan"))
+    for lr in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="lr"):
+            ops.sgd_update(data, [np.ones(3, F32), np.ones((2, 2), F32)], lr)
+    with pytest.raises(ValueError, match=r"grads\[0\]"):      # same size, other shape
+        ops.sgd_update([np.ones((2, 3), F32)], [np.ones((3, 2), F32)], 0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\]"):      # same size, other ndim
+        ops.sgd_update([np.ones((2, 3), F32)], [np.ones(6, F32)], 0.1)
 
 
 @pytest.mark.parametrize("layout", ["fortran", "strided", "byteswapped"])
