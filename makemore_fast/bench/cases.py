@@ -138,6 +138,32 @@ def cross_entropy_case(B, V, dtype=np.float32):
                 lambda: ops.cross_entropy(logits, targets))
 
 
+def sgd_case(dtype=np.float32):
+    """The lecture's update of every parameter of lecture_mlp (19 arrays, 47,024
+    values) in one call.  lr = 0 leaves the arrays as they are, so every call
+    does the same work on the same values."""
+    from ..models import lecture_mlp
+    shapes = [p.data.shape for p in lecture_mlp(seed=0).parameters()]
+    rng = np.random.default_rng(5)
+    grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    start = [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+    def run(update):
+        data = [d.copy() for d in start]
+
+        def step():
+            update(data, grads, 0.0)
+            return tuple(data)
+        return step
+
+    def lean(data, grads, lr):
+        for d, g in zip(data, grads):
+            d -= lr * g
+    return Case("sgd_update", f"{len(shapes)} params ({sum(map(np.prod, shapes))})",
+                np.dtype(dtype).name, run(ref.sgd_update), run(ops.sgd_update),
+                numpy=run(lean))
+
+
 def torch_block(x, w, dout, activation):
     """The same block in PyTorch eager, with autograd, or None without torch."""
     try:
@@ -167,12 +193,12 @@ def cases(large=False):
     """The benchmark cases: the lecture's shapes, and with `large` the big ones."""
     out = [block_case(32, 30, 100), block_case(32, 100, 100), block_case(32, 100, 27,
                                                                          activation=None),
-           block_case(257, 129, 63), linear_case(32, 30, 200), linear_case(32, 100, 100),
+           block_case(257, 129, 63), block_case(2, 1, 1),     # (2, 1, 1): the call itself linear_case(32, 30, 200), linear_case(32, 100, 100),
            linear_backward_case(32, 30, 100), linear_backward_case(32, 100, 100),
            linear_backward_case(32, 100, 27),
            embedding_case(32, 3, 10, 27, backward=False),
            embedding_case(32, 3, 10, 27, backward=True),
-           cross_entropy_case(32, 27), cross_entropy_case(4096, 27)]
+           cross_entropy_case(32, 27), cross_entropy_case(4096, 27), sgd_case()]
     if large:
         out += [block_case(4096, 512, 512), block_case(4096, 1024, 1024),
                 linear_case(4096, 1024, 1024),
