@@ -120,6 +120,14 @@ def test_bench_writes_table_json_and_chart(tmp_path, capsys):
     assert "linear_bn_tanh fwd+bwd" in out and "speedup" in out and "sgemm peak" in out
     results = json.loads((tmp_path / "bench.json").read_text())
     assert {"op", "shape", "reference_us", "fast_us", "speedup"} <= set(results["rows"][0])
+    ops_measured = {(row["op"], row["shape"]) for row in results["rows"]}
+    for op, shape in [("linear_bn_tanh fwd+bwd", "32x100x100"),
+                      ("linear_bn_tanh fwd+bwd", "2x1x1"),
+                      ("linear_tanh fwd+bwd", "32x30x200"), ("linear_tanh fwd+bwd", "32x100x100"),
+                      ("linear backward (dx, dW)", "32x100x100"), ("embedding forward", None),
+                      ("embedding backward", None), ("cross_entropy", None),
+                      ("sgd_update", None)]:     # every kernel of the lecture's step
+        assert any(o == op and shape in (None, s) for o, s in ops_measured), (op, shape)
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -193,7 +193,9 @@ def cases(large=False):
     """The benchmark cases: the lecture's shapes, and with `large` the big ones."""
     out = [block_case(32, 30, 100), block_case(32, 100, 100), block_case(32, 100, 27,
                                                                          activation=None),
-           block_case(257, 129, 63), block_case(2, 1, 1),     # (2, 1, 1): the call itself linear_case(32, 30, 200), linear_case(32, 100, 100),
+           block_case(257, 129, 63),
+           block_case(2, 1, 1),                   # where the call is all there is
+           linear_case(32, 30, 200), linear_case(32, 100, 100),
            linear_backward_case(32, 30, 100), linear_backward_case(32, 100, 100),
            linear_backward_case(32, 100, 27),
            embedding_case(32, 3, 10, 27, backward=False),
