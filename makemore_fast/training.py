@@ -26,7 +26,8 @@ from .validation import checked_int, examples, index_array, positive_rate
 
 EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
 EVAL_ROWS = 16_384       # rows per forward pass in split_loss (bounds memory)
-_PROGRESS_EVERY = 250    # steps between progress-bar refreshes
+_PROGRESS_EVERY = 1024   # steps between progress-bar refreshes; the whole-step
+                         # path's C calls end at them (as at _INDEX_CHUNK)
 _INDEX_CHUNK = 1024      # minibatches of indices drawn per call to the generator
 SMALL_BATCH = 256        # up to this batch size BLAS runs on one thread (docs/ARCHITECTURE.md)
 
@@ -91,7 +92,7 @@ def train(model, X, Y, *, steps=200_000, batch_size=32, lr=0.1, lr_decay_step=15
     loss is not finite (inf or nan): history.loss ends with that step and
     history.diverged_at / history.divergence say which.  The parameters are
     then nan as a rule (a non-finite loss has non-finite gradients); on the
-    whole-step path the rest of that C call (fewer than 250 steps) ran too,
+    whole-step path the rest of that C call (fewer than 1,024 steps) ran too,
     and its counts (BatchNorm's num_batches_tracked, tracked statistics'
     counts) are taken back.  "continue" trains every step regardless.
 
