@@ -26,9 +26,10 @@ from .validation import checked_int, examples, index_array, positive_rate
 
 EVAL_EVERY = 10_000      # steps between validation losses when eval_data is given
 EVAL_ROWS = 16_384       # rows per forward pass in split_loss (bounds memory)
-_PROGRESS_EVERY = 1024   # steps between progress-bar refreshes; the whole-step
-                         # path's C calls end at them (as at _INDEX_CHUNK)
 _INDEX_CHUNK = 1024      # minibatches of indices drawn per call to the generator
+# steps between progress-bar refreshes: the whole-step path's C calls end at
+# them and at each chunk, so with the chunks they run 1,023 steps each
+_PROGRESS_EVERY = _INDEX_CHUNK
 SMALL_BATCH = 256        # up to this batch size BLAS runs on one thread (docs/ARCHITECTURE.md)
 
 
