@@ -58,6 +58,11 @@ void mmf_atomic_int_store(mmf_atomic_int *a, int value)
     InterlockedExchange(&a->value, value);
 }
 
+void mmf_atomic_fence(void)
+{
+    MemoryBarrier();
+}
+
 #elif defined(MMF_HAVE_ATOMICS)
 
 int64_t mmf_atomic64_load(mmf_atomic64 *a)
@@ -91,6 +96,11 @@ void mmf_atomic_int_store(mmf_atomic_int *a, int value)
     atomic_store_explicit(&a->value, value, memory_order_release);
 }
 
+void mmf_atomic_fence(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
 #else   /* plain variables: nothing shares them between threads */
 
 int64_t mmf_atomic64_load(mmf_atomic64 *a) { return a->value; }
@@ -98,6 +108,7 @@ void mmf_atomic64_store(mmf_atomic64 *a, int64_t value) { a->value = value; }
 void mmf_atomic64_increment(mmf_atomic64 *a) { a->value++; }
 int mmf_atomic_int_load(mmf_atomic_int *a) { return a->value; }
 void mmf_atomic_int_store(mmf_atomic_int *a, int value) { a->value = value; }
+void mmf_atomic_fence(void) {}
 
 int mmf_atomic64_swap_if(mmf_atomic64 *a, int64_t *expected, int64_t desired)
 {
@@ -111,7 +122,8 @@ int mmf_atomic64_swap_if(mmf_atomic64 *a, int64_t *expected, int64_t desired)
 
 #endif
 
-/* Threads, the pause hint, the CPU count and the clock. */
+/* Threads, conditions, the pause hint, the CPU count, the process id and
+ * the clock. */
 #if defined(MMF_THREADS_WIN32)
 
 struct mmf_thread {
@@ -149,6 +161,27 @@ void mmf_thread_join(mmf_thread *thread)
     free(thread);
 }
 
+struct mmf_condition {
+    SRWLOCK lock;
+    CONDITION_VARIABLE cv;
+};
+
+mmf_condition *mmf_condition_new(void)
+{
+    mmf_condition *c = malloc(sizeof *c);
+    if (c) {
+        InitializeSRWLock(&c->lock);
+        InitializeConditionVariable(&c->cv);
+    }
+    return c;
+}
+
+void mmf_condition_free(mmf_condition *c) { free(c); }   /* SRW locks need no cleanup */
+void mmf_condition_lock(mmf_condition *c) { AcquireSRWLockExclusive(&c->lock); }
+void mmf_condition_unlock(mmf_condition *c) { ReleaseSRWLockExclusive(&c->lock); }
+void mmf_condition_wait(mmf_condition *c) { SleepConditionVariableSRW(&c->cv, &c->lock, INFINITE, 0); }
+void mmf_condition_signal(mmf_condition *c) { WakeConditionVariable(&c->cv); }
+
 void mmf_thread_relax(unsigned *spins)
 {
     if (++*spins < 64)
@@ -168,6 +201,11 @@ int mmf_cpu_count(void)
     }
     DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
     return n > 0 ? (int)n : 1;
+}
+
+long mmf_process_id(void)
+{
+    return (long)GetCurrentProcessId();
 }
 
 double mmf_clock_seconds(void)
@@ -213,6 +251,42 @@ void mmf_thread_join(mmf_thread *thread)
     free(thread);
 }
 
+struct mmf_condition {
+    pthread_mutex_t mutex;
+    pthread_cond_t cv;
+};
+
+mmf_condition *mmf_condition_new(void)
+{
+    mmf_condition *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    if (pthread_mutex_init(&c->mutex, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    if (pthread_cond_init(&c->cv, NULL) != 0) {
+        pthread_mutex_destroy(&c->mutex);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void mmf_condition_free(mmf_condition *c)
+{
+    if (!c)
+        return;
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mutex);
+    free(c);
+}
+
+void mmf_condition_lock(mmf_condition *c) { pthread_mutex_lock(&c->mutex); }
+void mmf_condition_unlock(mmf_condition *c) { pthread_mutex_unlock(&c->mutex); }
+void mmf_condition_wait(mmf_condition *c) { pthread_cond_wait(&c->cv, &c->mutex); }
+void mmf_condition_signal(mmf_condition *c) { pthread_cond_signal(&c->cv); }
+
 void mmf_thread_relax(unsigned *spins)
 {
     if (++*spins < 64) {
@@ -235,6 +309,11 @@ int mmf_cpu_count(void)
     return n > 0 ? (int)n : 1;
 }
 
+long mmf_process_id(void)
+{
+    return (long)getpid();
+}
+
 double mmf_clock_seconds(void)
 {
     struct timespec t;
@@ -251,8 +330,15 @@ mmf_thread *mmf_thread_start(mmf_thread_fn fn, void *arg)
 }
 
 void mmf_thread_join(mmf_thread *thread) { (void)thread; }
+mmf_condition *mmf_condition_new(void) { return NULL; }
+void mmf_condition_free(mmf_condition *c) { (void)c; }
+void mmf_condition_lock(mmf_condition *c) { (void)c; }
+void mmf_condition_unlock(mmf_condition *c) { (void)c; }
+void mmf_condition_wait(mmf_condition *c) { (void)c; }
+void mmf_condition_signal(mmf_condition *c) { (void)c; }
 void mmf_thread_relax(unsigned *spins) { ++*spins; }
 int mmf_cpu_count(void) { return 1; }
+long mmf_process_id(void) { return 0; }
 double mmf_clock_seconds(void) { return 0.0; }
 
 #endif
