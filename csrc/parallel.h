@@ -6,7 +6,8 @@
  * column is computed the same way whatever the split, so the results do not
  * depend on the thread count.
  * Nothing spins: the threads are created for the call and joined before it
- * returns, so BLAS's own threads keep the cores between the passes.
+ * returns, so BLAS's own threads keep the cores between the passes.  (The
+ * helper thread below is for the small products, which BLAS does not run.)
  */
 #ifndef MMF_PARALLEL_H
 #define MMF_PARALLEL_H
@@ -38,6 +39,19 @@ mmf_side *mmf_side_start(int capacity);
 void mmf_side_post(mmf_side *side, mmf_job_fn fn, void *arg);
 void mmf_side_wait(mmf_side *side);           /* every posted job has run */
 void mmf_side_stop(mmf_side *side);           /* waits, then ends the helper */
+
+/* The process's shared helper thread, for kernel calls that split one
+ * product from another (started at the first call, then kept: between its
+ * holders it spins for a fraction of a millisecond, then sleeps until the
+ * next job, so a training loop's calls find it awake and an idle process
+ * costs nothing).  mmf_side_acquire returns it, or NULL (run alone) when
+ * another thread holds it, there is no second kernel thread or none could
+ * start, or, unless the caller times its own use of it (`timed`), the
+ * helper was recently kept off its core in the middle of a job (a busy
+ * machine: parallel.c).  mmf_side_release waits for its jobs and gives it
+ * back; both accept NULL. */
+mmf_side *mmf_side_acquire(int timed);
+void mmf_side_release(mmf_side *side);
 
 /* A monotonic clock in seconds (0 where there is none: no helper either). */
 double mmf_seconds(void);
