@@ -2,8 +2,9 @@
 
 The matrix products run in SciPy's OpenBLAS, on its own threads; the passes
 around them (BatchNorm, tanh and their backward) run on short-lived threads
-of the kernels' own for large arrays, and `train`'s whole steps use a helper
-thread for the dW products (csrc/parallel.c).  Both pools are sized by
+of the kernels' own for large arrays, and the small products (a training
+batch's) use one helper thread, kept for the process, that sleeps when
+unused (csrc/parallel.c).  Both pools are sized by
 threadpoolctl, which knows the kernels' pool as user_api "makemore_fast"
 (registered here), so one call sets them all (process-wide; and any OpenMP
 pool loaded):
@@ -25,7 +26,7 @@ from . import ops  # noqa: F401  (loads the BLAS and the kernels the limits appl
 
 class KernelThreads(LibController):
     """threadpoolctl's handle on the kernels' own threads (column-parallel
-    passes, the whole steps' helper thread): 1 means none."""
+    passes, the small products' helper thread): 1 means none."""
     user_api = "makemore_fast"
     internal_api = "makemore_fast"
     filename_prefixes = ("ops.",)                 # makemore_fast/ops.*.so
