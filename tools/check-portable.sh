@@ -58,7 +58,7 @@ for cc in "$mingw" "${CC:-gcc}"; do
     done
 done
 echo "== tools/shim-check.c: parallel.h over the threads shim"
-shim=(tools/shim-check.c csrc/parallel.c csrc/threads.c)
+shim=(tools/shim-check.c csrc/parallel.c csrc/side_choice.c csrc/threads.c)
 echo "-- built by ${CC:-gcc}, run here"
 if "${CC:-gcc}" -std=c11 -O2 -pthread -DMMF_PORTABLE -Icsrc "${shim[@]}" -o "$work/shim" \
         && "$work/shim"; then :; else failed=1; fi

@@ -1,15 +1,18 @@
 /* Runs parallel.h's API over the threads shim and checks it: the column
  * ranges cover [0, N) exactly once per call, every helper job runs exactly
  * once (on a helper of its own and on the shared one, awake and after it
- * has gone to sleep), the clock moves.  Built and run by tools/check-portable.sh (natively,
+ * has gone to sleep), the clock moves; and side_choice.h's: a call site
+ * whose calls are three times slower in one mode runs nearly all of them
+ * in the other.  Built and run by tools/check-portable.sh (natively,
  * and for Windows under Wine where Wine is installed). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "parallel.h"
+#include "side_choice.h"
 
-enum { B = 1024, N = 1000, CALLS = 50, JOBS = 1000, SIDES = 20, HOLDS = 6 };
+enum { B = 1024, N = 1000, CALLS = 50, JOBS = 1000, SIDES = 20, HOLDS = 6, CHOICES = 3000 };
 
 static int hits[N];
 static int job_runs[JOBS];
@@ -24,6 +27,35 @@ static void columns(void *ctx, int begin, int end)
 static void job(void *arg)
 {
     job_runs[(intptr_t)arg]++;
+}
+
+static void spin(double seconds)
+{
+    for (double t = mmf_seconds(); mmf_seconds() < t + seconds;)
+        ;
+}
+
+static int choice_runs;
+
+static void choice_job(void *arg)
+{
+    (void)arg;
+    choice_runs++;
+}
+
+/* The share of CHOICES calls that site ran with the helper when a call
+ * takes alone_s seconds alone and helper_s with it. */
+static double helper_share(mmf_side_site *site, double alone_s, double helper_s)
+{
+    int with_helper = 0;
+    for (int c = 0; c < CHOICES; c++) {
+        mmf_side_call call = mmf_side_begin(site, 1e5);
+        mmf_side_post(call.side, choice_job, NULL);
+        spin(call.side ? helper_s : alone_s);
+        with_helper += call.side != NULL;
+        mmf_side_end(site, &call);
+    }
+    return (double)with_helper / CHOICES;
 }
 
 int main(void)
@@ -57,6 +89,12 @@ int main(void)
     }
     for (int i = 0; i < JOBS; i++)
         bad += job_runs[i] != SIDES + HOLDS;
+    static mmf_side_site slow_helper, fast_helper;
+    double slow = helper_share(&slow_helper, 10e-6, 30e-6);
+    double fast = helper_share(&fast_helper, 30e-6, 10e-6);
+    printf("side_choice: %.1f%% of calls with a slower helper, %.1f%% with a faster one\n",
+           100 * slow, 100 * fast);
+    bad += slow > 0.05 || fast < 0.25 || choice_runs != 2 * CHOICES;
     double t1 = mmf_seconds();
     bad += !(t1 > t0);
     printf("%s: %d wrong counts or clock readings\n", bad ? "FAIL" : "ok", bad);
