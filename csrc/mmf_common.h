@@ -43,9 +43,11 @@
 #ifdef MMF_PORTABLE
 #define MMF_SIMD
 #define MMF_SIMD_SUM(...)
+#define MMF_SIMD_MAX(...)
 #else
 #define MMF_SIMD _Pragma("omp simd")
 #define MMF_SIMD_SUM(...) _Pragma(MMF_STR(omp simd reduction(+:__VA_ARGS__)))
+#define MMF_SIMD_MAX(...) _Pragma(MMF_STR(omp simd reduction(max:__VA_ARGS__)))
 #endif
 #define MMF_STR(...) #__VA_ARGS__
 
