@@ -27,6 +27,18 @@
 #define TRY_EVERY_MAX 1024
 #define SMOOTHING 4
 
+static mmf_atomic_int fixed_mode;        /* MMF_SIDE_TIMED unless set */
+
+void mmf_side_set_mode(int mode)
+{
+    mmf_atomic_int_store(&fixed_mode, mode);
+}
+
+int mmf_side_get_mode(void)
+{
+    return mmf_atomic_int_load(&fixed_mode);
+}
+
 static int size_class(double macs)
 {
     int c = 0;
@@ -48,6 +60,12 @@ static int best_mode(mmf_atomic64 *fs)
 mmf_side_call mmf_side_begin(mmf_side_site *site, double macs)
 {
     mmf_side_call call = {NULL, mmf_seconds(), macs, size_class(macs)};
+    int fixed = mmf_side_get_mode();
+    if (fixed != MMF_SIDE_TIMED) {
+        call.macs = 0.0;                              /* not recorded */
+        call.side = fixed == MMF_SIDE_ALWAYS ? mmf_side_acquire(0) : NULL;
+        return call;
+    }
     int c = call.size_class;
     int64_t since = mmf_atomic64_load(&site->since_try[c]) + 1;
     int64_t every = mmf_atomic64_load(&site->try_every[c]);
@@ -75,7 +93,7 @@ void mmf_side_end(mmf_side_site *site, mmf_side_call *call)
     int mode = call->side != NULL;
     mmf_side_release(call->side);
     double seconds = mmf_seconds() - call->started;
-    if (call->macs <= 0 || seconds <= 0)
+    if (call->macs <= 0 || seconds <= 0)              /* a fixed mode's call */
         return;
     double t = seconds * 1e15 / call->macs;           /* femtoseconds per multiply-add */
     mmf_atomic64 *fs = &site->fs_per_mac[call->size_class][mode];

@@ -44,6 +44,13 @@ typedef struct {
     int size_class;
 } mmf_side_call;
 
+/* The mode of every site, process-wide: by timing (the default), the
+ * helper whenever mmf_side_acquire gives it, or never (tests, and users
+ * who know their machine: makemore_fast.threads.ops_helper). */
+enum { MMF_SIDE_TIMED = 0, MMF_SIDE_ALWAYS = 1, MMF_SIDE_NEVER = 2 };
+void mmf_side_set_mode(int mode);
+int mmf_side_get_mode(void);
+
 /* Chooses the mode of a call of `macs` multiply-adds and, for the helper,
  * acquires it (mmf_side_acquire, untimed: which may still refuse). */
 mmf_side_call mmf_side_begin(mmf_side_site *site, double macs);

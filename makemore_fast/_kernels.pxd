@@ -104,3 +104,12 @@ cdef extern from "kernels.h" nogil:
     int mmf_set_cpu_level(int level)
     int mmf_unpacked_products()
     int64_t mmf_find_bad_index(const int64_t *idx, int64_t n, int64_t limit)
+
+
+cdef extern from "side_choice.h" nogil:
+    enum:
+        MMF_SIDE_TIMED
+        MMF_SIDE_ALWAYS
+        MMF_SIDE_NEVER
+    void mmf_side_set_mode(int mode)
+    int mmf_side_get_mode()

@@ -62,6 +62,22 @@ def unpacked_products():
     return bool(mmf_unpacked_products())
 
 
+_OPS_HELPER_MODES = (None, True, False)   # MMF_SIDE_TIMED, _ALWAYS, _NEVER
+
+
+def _ops_helper(mode):
+    """Set whether the ops' small split products (a fused block's forward,
+    a backward's dW beside dx) use the shared helper thread: None by timing
+    both (the default), True whenever it is free and awake, False never.
+    Process-wide; returns the previous setting (threads.ops_helper)."""
+    if not (mode is None or isinstance(mode, bool)):
+        raise TypeError(f"mode must be None, True or False, got {mode!r}")
+    previous = _OPS_HELPER_MODES[mmf_side_get_mode()]
+    mmf_side_set_mode(MMF_SIDE_TIMED if mode is None else
+                      MMF_SIDE_ALWAYS if mode else MMF_SIDE_NEVER)
+    return previous
+
+
 def _choose_cpu_level(requested):
     """Use the level MMF_CPU names, or the best the CPU has (with a warning if
     it names one the CPU lacks, or none at all)."""

@@ -4,7 +4,9 @@ The matrix products run in SciPy's OpenBLAS, on its own threads; the passes
 around them (BatchNorm, tanh and their backward) run on short-lived threads
 of the kernels' own for large arrays, and the small products (a training
 batch's) use one helper thread, kept for the process, that sleeps when
-unused (csrc/parallel.c).  Both pools are sized by
+unused (csrc/parallel.c), where it pays on this machine: each kernel call
+site times its calls with and without it (csrc/side_choice.h; `ops_helper`
+fixes the choice).  Both pools are sized by
 threadpoolctl, which knows the kernels' pool as user_api "makemore_fast"
 (registered here), so one call sets them all (process-wide; and any OpenMP
 pool loaded):
@@ -18,10 +20,12 @@ pool loaded):
 always (`one_blas_thread`).  See docs/RELIABILITY.md for what BLAS's thread
 count changes in the results.
 """
+from contextlib import contextmanager
+
 from threadpoolctl import (LibController, ThreadpoolController, register, threadpool_info,
                            threadpool_limits)
 
-from . import ops  # noqa: F401  (loads the BLAS and the kernels the limits apply to)
+from . import ops  # also loads the BLAS and the kernels the limits apply to
 
 
 class KernelThreads(LibController):
@@ -58,6 +62,21 @@ def num_threads(n):
     """Context manager: `n` threads for BLAS and the kernels (and OpenMP) inside the block."""
     _check(n)
     return threadpool_limits(limits=n)
+
+
+@contextmanager
+def ops_helper(mode):
+    """Context manager: whether the ops' small split products use the shared
+    helper thread inside the block (process-wide).  None: each call site
+    times both ways and takes the faster, the default; True: whenever the
+    helper is free and awake (with 2 or more kernel threads); False: never.
+    The results are the same bits in every mode; whole training steps
+    choose on their own (`TrainSteps.run`'s `helper`)."""
+    previous = ops._ops_helper(mode)
+    try:
+        yield
+    finally:
+        ops._ops_helper(previous)
 
 
 def one_blas_thread():

@@ -90,13 +90,14 @@ SMALL_SHAPES = [(32, 100, 100), (32, 30, 100), (32, 100, 27), (31, 77, 53), (2, 
 def test_helper_thread_changes_no_bit(B, K, N, fused, activation):
     """With 2 kernel threads a small block's forward splits its columns and its
     backward makes dW beside dx on the shared helper thread: the same bits as on
-    one thread, call after call (the helper asleep or awake)."""
+    one thread, call after call (the helper asleep or awake), whether the calls
+    choose by timing or always take the helper."""
     rng = np.random.default_rng(B * K + N)
     x, w, g, b, rm, rv, _ = random_block(rng, B, K, N, np.float32)
     dout = rng.standard_normal((B, N)).astype(np.float32)
     runs = []
-    for n in (1, 2, 2, 1, 2):
-        with threads.num_threads(n):
+    for n, mode in ((1, None), (2, True), (2, True), (1, None), (2, True), (2, None)):
+        with threads.num_threads(n), threads.ops_helper(mode):
             runs.append(small_block_results(x, w, g, b, rm.copy(), rv.copy(), dout, fused,
                                             activation))
     for run in runs[1:]:
@@ -120,7 +121,7 @@ def test_helper_thread_shared_by_python_threads():
                 for fused in (True, False) for _ in range(20)]
 
     serial = [run(c) for c in cases]
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool, threads.ops_helper(True):
         for results, expected in zip(pool.map(run, cases), serial):
             for got, want in zip(results, expected):
                 for a, b_ in zip(got, want):
@@ -140,7 +141,7 @@ def test_helper_thread_after_fork():
     x, w, g, b, rm, rv, _ = random_block(rng, 32, 100, 100, np.float32)
     dout = rng.standard_normal((32, 100)).astype(np.float32)
     case = (x, w, g, b, rm, rv, dout)
-    with threads.num_threads(2):
+    with threads.num_threads(2), threads.ops_helper(True):
         want = small_block_results(*case[:4], rm.copy(), rv.copy(), dout, True, "tanh")
         ctx = multiprocessing.get_context("fork")
         parent, child = ctx.Pipe()
@@ -153,6 +154,22 @@ def test_helper_thread_after_fork():
     assert proc.exitcode == 0
     for a, b_ in zip(got, want):
         np.testing.assert_array_equal(a, b_)
+
+
+def test_ops_helper_restores():
+    with threads.ops_helper(False):
+        with threads.ops_helper(True):
+            assert ops._ops_helper(True) is True
+        assert ops._ops_helper(False) is False
+    assert ops._ops_helper(None) is None
+
+
+@pytest.mark.parametrize("bad", [0, 1, "yes", 0.5])
+def test_ops_helper_bad_mode(bad):
+    with pytest.raises(TypeError, match="mode must be None, True or False"):
+        with threads.ops_helper(bad):
+            pass
+    assert ops._ops_helper(None) is None
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
