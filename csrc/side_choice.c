@@ -2,11 +2,11 @@
  * (side_choice.h).
  *
  * Per size class: the mode with the lower estimate runs (the helper only
- * if at least GAIN_NEEDED lower; an unmeasured mode first); after
- * try_every calls, TRY_CALLS calls run the other mode.  A try after which
- * the other mode wins sets try_every back to TRY_EVERY_MIN (the new loser
- * is tried again soon, so a fluke undoes itself); one that loses doubles
- * it, up to TRY_EVERY_MAX: a helper that never pays costs TRY_CALLS slower
+ * if its estimate is at most GAIN_NEEDED of the other; an unmeasured mode
+ * first); after try_every calls, TRY_CALLS calls run the other mode.  A
+ * try after which the other mode wins sets try_every back to TRY_EVERY_MIN
+ * (the new loser is tried again soon, so a fluke undoes itself); one that
+ * loses doubles it, up to TRY_EVERY_MAX: a helper that never pays costs TRY_CALLS slower
  * calls in about a thousand.  Each call's time moves its mode's estimate a
  * SMOOTHING-th of the way, by at most its double (a call that lost its
  * core for a while must not flip the choice alone).  A try of the helper
@@ -21,7 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GAIN_NEEDED 0.95
+/* The helper's estimate must be this fraction of the alone one or less:
+ * the memory the helper writes is then in the other core's cache, and the
+ * caller's next calls pay for fetching it (a split's cost that its own
+ * call does not see: docs/performance/2026-12-04-intel-xeon.md). */
+#define GAIN_NEEDED 0.80
 #define TRY_CALLS 6
 #define TRY_EVERY_MIN 16
 #define TRY_EVERY_MAX 1024

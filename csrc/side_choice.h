@@ -8,8 +8,9 @@
  * Xeon 1.1-1.6x slower (docs/PERFORMANCE.md); a busy machine changes it
  * again.  So a site keeps, per size class (the power of two of its
  * multiply-adds), an estimate of its time per multiply-add in either mode
- * and runs the lower, the helper only if at least 5% lower (it costs the
- * other core); now and then a few calls try the other mode again, less
+ * and runs the lower, the helper only if at least 20% lower (it costs the
+ * other core, and the calls after it pay for the memory it wrote, which
+ * no call's own time shows); now and then a few calls try the other mode again, less
  * often each time the try loses (side_choice.c).  The results are the
  * same either way: the split never changes a sum.
  *
@@ -20,6 +21,8 @@
  */
 #ifndef MMF_SIDE_CHOICE_H
 #define MMF_SIDE_CHOICE_H
+
+#include <stddef.h>
 
 #include "parallel.h"
 #include "threads.h"
@@ -51,12 +54,16 @@ enum { MMF_SIDE_TIMED = 0, MMF_SIDE_ALWAYS = 1, MMF_SIDE_NEVER = 2 };
 void mmf_side_set_mode(int mode);
 int mmf_side_get_mode(void);
 
+/* A call that was not begun (a product too small or too large to split):
+ * mmf_side_end takes it and records nothing. */
+#define MMF_SIDE_UNTIMED ((mmf_side_call){NULL, 0.0, 0.0, 0})
+
 /* Chooses the mode of a call of `macs` multiply-adds and, for the helper,
  * acquires it (mmf_side_acquire, untimed: which may still refuse). */
 mmf_side_call mmf_side_begin(mmf_side_site *site, double macs);
 
-/* Releases the helper (after its jobs) and records the call's time in the
- * mode it ran in. */
+/* Waits for the helper's jobs and releases it, and records the call's time
+ * in the mode it ran in; a caller's jobs' memory must live until then. */
 void mmf_side_end(mmf_side_site *site, mmf_side_call *call);
 
 #endif
